@@ -1,0 +1,2 @@
+export type * from './actions/types.js';
+export type * from './schema/types.js';
