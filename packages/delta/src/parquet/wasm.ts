@@ -1,0 +1,59 @@
+/**
+ * Loads parquet-wasm once, on first use (never at import time), and reads Parquet bytes into
+ * apache-arrow tables. The node build of parquet-wasm is CommonJS inside a "type: module"
+ * package and cannot be imported from ESM, so we instantiate the ESM build synchronously
+ * from its .wasm file.
+ *
+ * parquet-wasm 0.7's `columns` option is ignored by `readParquet` and yields a schema that
+ * does not match the batches in the async reader, so callers project after decoding; row
+ * groups are read one at a time to bound memory.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { type RecordBatch, type Table, tableFromIPC } from 'apache-arrow';
+import * as parquetWasm from 'parquet-wasm/esm';
+
+let initialized = false;
+
+export function parquetModule(): typeof parquetWasm {
+  if (!initialized) {
+    const require = createRequire(import.meta.url);
+    const wasmPath = require.resolve('parquet-wasm/esm/parquet_wasm_bg.wasm');
+    parquetWasm.initSync({ module: readFileSync(wasmPath) });
+    initialized = true;
+  }
+  return parquetWasm;
+}
+
+/** Row counts per row group, from the footer. */
+export async function parquetRowGroups(bytes: Uint8Array): Promise<number[]> {
+  const pw = parquetModule();
+  const file = await pw.ParquetFile.fromFile(new Blob([bytes]));
+  try {
+    const meta = file.metadata();
+    const counts: number[] = [];
+    for (let i = 0; i < meta.numRowGroups(); i++) counts.push(meta.rowGroup(i).numRows());
+    return counts;
+  } finally {
+    file.free();
+  }
+}
+
+export interface ReadParquetOptions {
+  rowGroups?: number[];
+  batchSize?: number;
+}
+
+/** Decodes (part of) a Parquet file into an Arrow table. Throws parquet-wasm's error as is. */
+export function readParquetTable(bytes: Uint8Array, options: ReadParquetOptions = {}): Table {
+  const pw = parquetModule();
+  const wasmTable = pw.readParquet(bytes, {
+    ...(options.rowGroups ? { rowGroups: options.rowGroups } : {}),
+    batchSize: options.batchSize ?? 65_536,
+  });
+  return tableFromIPC(wasmTable.intoIPCStream());
+}
+
+export function readParquetBatches(bytes: Uint8Array, options: ReadParquetOptions = {}): RecordBatch[] {
+  return readParquetTable(bytes, options).batches;
+}

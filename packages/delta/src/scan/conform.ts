@@ -1,0 +1,211 @@
+/**
+ * Conforms a column decoded from a data file to the table's logical Arrow type: physical
+ * names (column mapping) become logical names inside structs, timestamps of any unit (INT96
+ * nanoseconds included) become microseconds, List/Map child fields take Delta's names, narrower
+ * integers and floats widen, struct fields missing from older files become nulls.
+ * Buffers are shared with the source wherever the bytes already match.
+ */
+import {
+  type Data,
+  type DataType,
+  type Decimal,
+  type Field,
+  type Int,
+  type Map_,
+  type List,
+  type Struct,
+  type Timestamp,
+  Type,
+  Field as ArrowField,
+  makeData,
+  RecordBatch,
+  Schema,
+  Struct as ArrowStruct,
+} from 'apache-arrow';
+import { WeirError } from '@weir/storage';
+import type { DataType as DeltaType, StructType } from '../schema/types.js';
+import { deltaTypeToArrow } from '../schema/arrow.js';
+import { nullData } from './arrow-kernels.js';
+
+type AnyData = Data<DataType>;
+
+export interface ConformContext {
+  table: string;
+  file: string;
+  column: string;
+}
+
+function mismatch(ctx: ConformContext, source: DataType, target: DataType): WeirError {
+  return new WeirError(
+    'SCHEMA_MISMATCH',
+    `${ctx.table}: column ${ctx.column} in ${ctx.file} has type ${String(source)} but the table says ${String(target)}`,
+    { details: { ...ctx, fileType: String(source), tableType: String(target) } },
+  );
+}
+
+/** Finds a struct child by name: exact first, then case-insensitively (Spark is case-insensitive). */
+export function findChildIndex(fields: readonly Field[], name: string): number {
+  const exact = fields.findIndex((f) => f.name === name);
+  if (exact >= 0) return exact;
+  const lower = name.toLowerCase();
+  return fields.findIndex((f) => f.name.toLowerCase() === lower);
+}
+
+/**
+ * @param physical the physical Delta type (names as stored in files), structurally equal to the logical one
+ * @param target the logical Arrow type to produce
+ */
+export function conformData(source: AnyData, physical: DeltaType, target: DataType, ctx: ConformContext): AnyData {
+  const s = source.type;
+  switch (target.typeId) {
+    case Type.Struct: {
+      if (s.typeId !== Type.Struct || physical.type !== 'struct') throw mismatch(ctx, s, target);
+      const targetFields = (target as Struct).children;
+      const sourceFields = (s as Struct).children;
+      const children = targetFields.map((tf, i) => {
+        const pf = (physical as StructType).fields[i]!;
+        const idx = findChildIndex(sourceFields, pf.name);
+        const childCtx = { ...ctx, column: `${ctx.column}.${tf.name}` };
+        if (idx < 0) return nullData(tf.type as DataType, source.length);
+        return conformData(source.children[idx] as AnyData, pf.type, tf.type as DataType, childCtx);
+      });
+      return source.clone(target, source.offset, source.length, source.nullCount, undefined, children);
+    }
+    case Type.List: {
+      if (s.typeId !== Type.List || physical.type !== 'array') throw mismatch(ctx, s, target);
+      const child = conformData(
+        source.children[0] as AnyData,
+        physical.elementType,
+        (target as List).children[0]!.type as DataType,
+        { ...ctx, column: `${ctx.column}.element` },
+      );
+      return source.clone(target, source.offset, source.length, source.nullCount, undefined, [child]);
+    }
+    case Type.Map: {
+      if (s.typeId !== Type.Map || physical.type !== 'map') throw mismatch(ctx, s, target);
+      const entries = source.children[0] as AnyData;
+      const entriesType = (target as Map_).children[0]!.type as Struct;
+      const [keyField, valueField] = entriesType.children;
+      const key = conformData(entries.children[0] as AnyData, physical.keyType, keyField!.type as DataType, {
+        ...ctx,
+        column: `${ctx.column}.key`,
+      });
+      const value = conformData(entries.children[1] as AnyData, physical.valueType, valueField!.type as DataType, {
+        ...ctx,
+        column: `${ctx.column}.value`,
+      });
+      const newEntries = entries.clone(entriesType, entries.offset, entries.length, entries.nullCount, undefined, [
+        key,
+        value,
+      ]);
+      return source.clone(target, source.offset, source.length, source.nullCount, undefined, [newEntries]);
+    }
+    case Type.Timestamp:
+      return conformTimestamp(source, target as Timestamp, ctx);
+    case Type.Int:
+      return conformInt(source, target as Int, ctx);
+    case Type.Float: {
+      if (s.typeId === Type.Float && (s as { precision: number }).precision === (target as { precision: number }).precision) {
+        return relabel(source, target);
+      }
+      if (s.typeId === Type.Float || s.typeId === Type.Int) return castNumeric(source, target, ctx);
+      throw mismatch(ctx, s, target);
+    }
+    case Type.Decimal: {
+      if (s.typeId !== Type.Decimal) throw mismatch(ctx, s, target);
+      const sd = s as Decimal;
+      const td = target as Decimal;
+      if (sd.scale === td.scale && sd.bitWidth === td.bitWidth) return relabel(source, target);
+      throw mismatch(ctx, s, target);
+    }
+    case Type.Utf8:
+    case Type.Binary:
+    case Type.Bool:
+    case Type.Date: {
+      if (s.typeId === target.typeId) return relabel(source, target);
+      throw mismatch(ctx, s, target);
+    }
+    default:
+      if (s.typeId === target.typeId) return relabel(source, target);
+      throw mismatch(ctx, s, target);
+  }
+}
+
+function relabel(source: AnyData, target: DataType): AnyData {
+  return source.type === target ? source : source.clone(target);
+}
+
+const MICROS_PER_UNIT = [1_000_000n, 1000n, 1n, 0n]; // SECOND, MILLISECOND, MICROSECOND, NANOSECOND (divide)
+
+function conformTimestamp(source: AnyData, target: Timestamp, ctx: ConformContext): AnyData {
+  const s = source.type;
+  if (s.typeId === Type.Date) {
+    // Type widening date -> timestamp_ntz.
+    const days = source.values as Int32Array;
+    const out = new BigInt64Array(source.length);
+    for (let i = 0; i < source.length; i++) out[i] = BigInt(days[i]!) * 86_400_000_000n;
+    return source.clone(target, source.offset, source.length, source.nullCount, [undefined, out, source.nullBitmap, undefined] as never);
+  }
+  if (s.typeId !== Type.Timestamp) throw mismatch(ctx, s, target);
+  const unit = (s as Timestamp).unit as number;
+  if (unit === 2) return relabel(source, target);
+  const values = source.values as BigInt64Array;
+  const out = new BigInt64Array(source.length);
+  if (unit === 3) {
+    for (let i = 0; i < source.length; i++) {
+      const v = values[i]!;
+      const q = v / 1000n;
+      out[i] = v < 0n && q * 1000n !== v ? q - 1n : q;
+    }
+  } else {
+    const factor = MICROS_PER_UNIT[unit]!;
+    for (let i = 0; i < source.length; i++) out[i] = values[i]! * factor;
+  }
+  return source.clone(target, source.offset, source.length, source.nullCount, [undefined, out, source.nullBitmap, undefined] as never);
+}
+
+function conformInt(source: AnyData, target: Int, ctx: ConformContext): AnyData {
+  const s = source.type;
+  if (s.typeId !== Type.Int) throw mismatch(ctx, s, target);
+  const si = s as Int;
+  if (si.bitWidth === target.bitWidth && si.isSigned === target.isSigned) return relabel(source, target);
+  if (si.bitWidth < target.bitWidth) return castNumeric(source, target, ctx);
+  throw mismatch(ctx, s, target);
+}
+
+function castNumeric(source: AnyData, target: DataType, ctx: ConformContext): AnyData {
+  const ArrayType = (target as unknown as { ArrayType: new (n: number) => { [i: number]: number | bigint } }).ArrayType;
+  const out = new ArrayType(source.length);
+  const values = source.values as unknown as ArrayLike<number | bigint>;
+  const toBig = target.typeId === Type.Int && (target as Int).bitWidth === 64;
+  if (source.type.typeId === Type.Int && (source.type as Int).bitWidth === 64 && !toBig) {
+    throw mismatch(ctx, source.type, target);
+  }
+  for (let i = 0; i < source.length; i++) {
+    const v = values[i]!;
+    out[i] = toBig ? BigInt(v) : Number(v);
+  }
+  return source.clone(target, source.offset, source.length, source.nullCount, [undefined, out, source.nullBitmap, undefined] as never);
+}
+
+/**
+ * Conforms a whole batch (columns named by logical name) to a Delta schema: the output has the
+ * schema's columns that the batch has, in schema order, with the schema's Arrow types.
+ */
+export function conformBatchToSchema(
+  batch: RecordBatch,
+  schema: StructType,
+  ctx: { table: string; file: string },
+): RecordBatch {
+  const fields: Field[] = [];
+  const children: AnyData[] = [];
+  for (const f of schema.fields) {
+    const idx = findChildIndex(batch.schema.fields, f.name);
+    if (idx < 0) continue;
+    const type = deltaTypeToArrow(f.type);
+    fields.push(new ArrowField(f.name, type, f.nullable));
+    children.push(conformData(batch.getChildAt(idx)!.data[0] as AnyData, f.type, type, { ...ctx, column: f.name }));
+  }
+  const data = makeData({ type: new ArrowStruct(fields), length: batch.numRows, nullCount: 0, children });
+  return new RecordBatch(new Schema(fields), data);
+}
