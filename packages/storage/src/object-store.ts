@@ -42,7 +42,11 @@ export interface ObjectStore {
 }
 
 /** Collects `list` into an array (for small listings such as `_delta_log/`). */
-export async function listAll(store: ObjectStore, prefix: string, options?: ListOptions): Promise<ObjectMeta[]> {
+export async function listAll(
+  store: ObjectStore,
+  prefix: string,
+  options?: ListOptions,
+): Promise<ObjectMeta[]> {
   const out: ObjectMeta[] = [];
   for await (const meta of store.list(prefix, options)) out.push(meta);
   return out;
