@@ -39,7 +39,9 @@ export async function duckdbRows(
     const table = readParquetTable(new Uint8Array(readFileSync(out)));
     const rows: Record<string, JsonValue>[] = [];
     for (const batch of table.batches) {
-      rows.push(...batchToJsonRows(conformBatchToSchema(batch, snapshot.schema, { table: 'duckdb', file: out })));
+      rows.push(
+        ...batchToJsonRows(conformBatchToSchema(batch, snapshot.schema, { table: 'duckdb', file: out })),
+      );
     }
     return rows;
   } finally {

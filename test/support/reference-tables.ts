@@ -50,7 +50,12 @@ export interface ExpectedVersion {
   /** Undefined for the latest version. */
   version?: number;
   files: string[];
-  metadata?: { version: number; properties: Record<string, string>; min_reader_version: number; min_writer_version: number };
+  metadata?: {
+    version: number;
+    properties: Record<string, string>;
+    min_reader_version: number;
+    min_writer_version: number;
+  };
 }
 
 function parquetFilesIn(dir: string): string[] {
@@ -73,7 +78,12 @@ export function expectedVersions(name: string): ExpectedVersion[] {
     const metaPath = path.join(dir, label, 'table_version_metadata.json');
     const metadata = existsSync(metaPath) ? JSON.parse(readFileSync(metaPath, 'utf8')) : undefined;
     const m = /^v(\d+)$/.exec(label);
-    out.push({ label, ...(m ? { version: Number(m[1]) } : {}), files: parquetFilesIn(content), ...(metadata ? { metadata } : {}) });
+    out.push({
+      label,
+      ...(m ? { version: Number(m[1]) } : {}),
+      files: parquetFilesIn(content),
+      ...(metadata ? { metadata } : {}),
+    });
   }
   return out;
 }
@@ -83,7 +93,8 @@ export function readExpectedRows(files: string[], schema: StructType): Record<st
   const rows: Record<string, JsonValue>[] = [];
   for (const file of files) {
     const table = readParquetTable(new Uint8Array(readFileSync(file)));
-    for (const batch of table.batches) rows.push(...batchToJsonRows(conformBatchToSchema(batch, schema, { table: 'expected', file })));
+    for (const batch of table.batches)
+      rows.push(...batchToJsonRows(conformBatchToSchema(batch, schema, { table: 'expected', file })));
   }
   return rows;
 }

@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 
 const entry = new URL('../dist/main.js', import.meta.url);
 if (!existsSync(entry)) {
-  process.stderr.write('weir: the CLI is not built yet; run `npm run build` (or `npm install`) in the repository\n');
+  process.stderr.write(
+    'weir: the CLI is not built yet; run `npm run build` (or `npm install`) in the repository\n',
+  );
   process.exit(1);
 }
 const { main } = await import(entry.href);

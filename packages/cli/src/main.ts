@@ -4,8 +4,9 @@
  * table or a bad predicate, 2 for wrong usage, 70 for an unexpected internal error; the stack
  * only with WEIR_DEBUG=1).
  */
-import { Command, CommanderError } from 'commander';
+
 import { isWeirError } from '@weir/storage';
+import { Command, CommanderError } from 'commander';
 import { registerReadCommands } from './commands/read-commands.js';
 import { type CliIo, createContext } from './context.js';
 
@@ -29,7 +30,11 @@ export function createProgram(io: CliIo): Command {
 }
 
 export async function main(argv: readonly string[], io?: CliIo): Promise<number> {
-  const cliIo: CliIo = io ?? { stdout: process.stdout, stderr: process.stderr, isTTY: Boolean(process.stdout.isTTY) };
+  const cliIo: CliIo = io ?? {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    isTTY: Boolean(process.stdout.isTTY),
+  };
   const program = createProgram(cliIo);
   try {
     await program.parseAsync([...argv]);

@@ -21,12 +21,19 @@ export interface HistoryEntry {
   commitInfo?: CommitInfoAction;
 }
 
-export async function readHistory(store: ObjectStore, options: { limit?: number } = {}): Promise<HistoryEntry[]> {
+export async function readHistory(
+  store: ObjectStore,
+  options: { limit?: number } = {},
+): Promise<HistoryEntry[]> {
   const listing = await listLog(store);
   if (listing.commits.length === 0) {
-    throw new WeirError('NOT_A_DELTA_TABLE', `${store.root} is not a Delta table: no commits under _delta_log/`, {
-      details: { table: store.root },
-    });
+    throw new WeirError(
+      'NOT_A_DELTA_TABLE',
+      `${store.root} is not a Delta table: no commits under _delta_log/`,
+      {
+        details: { table: store.root },
+      },
+    );
   }
   const times = commitTimestamps(listing);
   const limit = options.limit ?? Number.POSITIVE_INFINITY;

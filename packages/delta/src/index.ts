@@ -2,15 +2,19 @@
  * @weir/delta — the Delta Lake table format over an ObjectStore: actions, schema, log replay,
  * snapshots, time travel, scans to Arrow, history.
  */
+
+export {
+  parseAction,
+  parseCommitFile,
+  parseStats,
+  serializeAction,
+  serializeCommit,
+} from './actions/codec.js';
 export type * from './actions/types.js';
-export type * from './schema/types.js';
-export { parseAction, parseCommitFile, parseStats, serializeAction, serializeCommit } from './actions/codec.js';
-export { parseSchema, serializeSchema, typeToString } from './schema/parse.js';
-export { arrowSchemaToDelta, deltaSchemaToArrow, deltaTypeToArrow } from './schema/arrow.js';
-export { columnMappingMode, physicalSchema } from './schema/column-mapping.js';
-export { parsePartitionValue, serializePartitionValue, type ScalarValue } from './schema/partition-values.js';
-export { parsePredicate } from './expr/parse.js';
 export type { Expr } from './expr/ast.js';
+export { parsePredicate } from './expr/parse.js';
+export { type HistoryEntry, readHistory } from './history.js';
+export { readCheckpoint } from './log/checkpoint-reader.js';
 export { classifyLogKey, commitKey, LOG_DIR } from './log/log-files.js';
 export {
   type LogListing,
@@ -19,13 +23,22 @@ export {
   planLogSegment,
   readLastCheckpointHint,
 } from './log/log-segment.js';
-export { readCheckpoint } from './log/checkpoint-reader.js';
-export { loadSnapshot, Snapshot, type SnapshotOptions } from './snapshot/snapshot.js';
-export { SUPPORTED_READER_FEATURES } from './snapshot/protocol-support.js';
-export { type HistoryEntry, readHistory } from './history.js';
-export { planScan, type ScanFile, type ScanOptions, type ScanPlan } from './scan/scan-plan.js';
-export { executeScan, type ExecuteOptions, scanOutputSchema, scanSnapshot, scanToTable } from './scan/scan.js';
-export { batchToJsonRows, type JsonValue, jsonValueAt } from './scan/json-rows.js';
-export { loadDeletionVector } from './scan/deletion-vector.js';
 export { readParquetTable } from './parquet/wasm.js';
 export { conformBatchToSchema } from './scan/conform.js';
+export { loadDeletionVector } from './scan/deletion-vector.js';
+export { batchToJsonRows, type JsonValue, jsonValueAt } from './scan/json-rows.js';
+export {
+  type ExecuteOptions,
+  executeScan,
+  scanOutputSchema,
+  scanSnapshot,
+  scanToTable,
+} from './scan/scan.js';
+export { planScan, type ScanFile, type ScanOptions, type ScanPlan } from './scan/scan-plan.js';
+export { arrowSchemaToDelta, deltaSchemaToArrow, deltaTypeToArrow } from './schema/arrow.js';
+export { columnMappingMode, physicalSchema } from './schema/column-mapping.js';
+export { parseSchema, serializeSchema, typeToString } from './schema/parse.js';
+export { parsePartitionValue, type ScalarValue, serializePartitionValue } from './schema/partition-values.js';
+export type * from './schema/types.js';
+export { SUPPORTED_READER_FEATURES } from './snapshot/protocol-support.js';
+export { loadSnapshot, Snapshot, type SnapshotOptions } from './snapshot/snapshot.js';

@@ -3,28 +3,30 @@
  * context's store resolver, loads a snapshot (optionally time-travelled) and prints text for
  * people or JSON for programs.
  */
-import type { Command } from 'commander';
+
 import {
   type AddAction,
+  executeScan,
   type HistoryEntry,
   loadSnapshot,
   planScan,
-  executeScan,
   readHistory,
-  scanOutputSchema,
   type Snapshot,
   type SnapshotOptions,
+  scanOutputSchema,
   typeToString,
 } from '@weir/delta';
 import { WeirError } from '@weir/storage';
 import Table from 'cli-table3';
+import type { Command } from 'commander';
 import { type CliContext, write } from '../context.js';
 import { formatBytes } from '../format/bytes.js';
 import { parseRowFormat, writeRows } from '../format/rows.js';
 
 export function parseNonNegativeInt(name: string) {
   return (text: string): number => {
-    if (!/^\d+$/.test(text)) throw new WeirError('INVALID_ARGUMENT', `${name} must be a non-negative integer, got ${text}`);
+    if (!/^\d+$/.test(text))
+      throw new WeirError('INVALID_ARGUMENT', `${name} must be a non-negative integer, got ${text}`);
     return Number(text);
   };
 }
@@ -86,20 +88,32 @@ export function registerReadCommands(program: Command, ctx: CliContext): void {
     .option('--version <n>', 'read this table version', parseNonNegativeInt('--version'))
     .option('--timestamp <iso>', 'read the version current at this time (ISO-8601)')
     .option('--columns <list>', 'comma-separated columns to print, in this order')
-    .option('--where <predicate>', "row filter, e.g. \"country = 'DE' AND amount > 100\"")
+    .option('--where <predicate>', 'row filter, e.g. "country = \'DE\' AND amount > 100"')
     .option('--limit <n>', 'print at most n rows', parseNonNegativeInt('--limit'))
     .option('--format <format>', 'ndjson, csv or table', 'ndjson')
-    .action(async (table: string, opts: TimeTravel & { columns?: string; where?: string; limit?: number; format: string }) => {
-      const format = parseRowFormat(opts.format);
-      const store = ctx.openStore(table);
-      const snapshot = await loadSnapshot(store, snapshotOptions(opts));
-      const plan = planScan(snapshot, {
-        ...(opts.columns ? { columns: opts.columns.split(',').map((c) => c.trim()).filter(Boolean) } : {}),
-        ...(opts.where !== undefined ? { where: opts.where } : {}),
-        ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
-      });
-      await writeRows(ctx.io, format, scanOutputSchema(plan), executeScan(store, plan));
-    });
+    .action(
+      async (
+        table: string,
+        opts: TimeTravel & { columns?: string; where?: string; limit?: number; format: string },
+      ) => {
+        const format = parseRowFormat(opts.format);
+        const store = ctx.openStore(table);
+        const snapshot = await loadSnapshot(store, snapshotOptions(opts));
+        const plan = planScan(snapshot, {
+          ...(opts.columns
+            ? {
+                columns: opts.columns
+                  .split(',')
+                  .map((c) => c.trim())
+                  .filter(Boolean),
+              }
+            : {}),
+          ...(opts.where !== undefined ? { where: opts.where } : {}),
+          ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+        });
+        await writeRows(ctx.io, format, scanOutputSchema(plan), executeScan(store, plan));
+      },
+    );
 
   program
     .command('describe')
@@ -125,7 +139,9 @@ export function registerReadCommands(program: Command, ctx: CliContext): void {
         `files        ${d.numFiles} (${formatBytes(d.sizeInBytes)})`,
         `records      ${d.numRecords ?? 'unknown (files without stats)'}`,
         'schema',
-        ...snapshot.schema.fields.map((f) => `  ${f.name}: ${typeToString(f.type)}${f.nullable ? '' : ' NOT NULL'}`),
+        ...snapshot.schema.fields.map(
+          (f) => `  ${f.name}: ${typeToString(f.type)}${f.nullable ? '' : ' NOT NULL'}`,
+        ),
         'properties',
         ...(Object.keys(d.configuration).length
           ? Object.entries(d.configuration).map(([k, v]) => `  ${k}=${v}`)
@@ -146,11 +162,17 @@ export function registerReadCommands(program: Command, ctx: CliContext): void {
         opts.limit !== undefined ? { limit: opts.limit } : {},
       );
       if (opts.json) {
-        const out = entries.map(({ commitInfo: _c, ...e }) => ({ ...e, timestamp: new Date(e.timestamp).toISOString() }));
+        const out = entries.map(({ commitInfo: _c, ...e }) => ({
+          ...e,
+          timestamp: new Date(e.timestamp).toISOString(),
+        }));
         await write(ctx.io.stdout, `${JSON.stringify(out, null, 2)}\n`);
         return;
       }
-      const t = new Table({ head: ['version', 'timestamp', 'operation', 'parameters'], style: { head: [], border: [] } });
+      const t = new Table({
+        head: ['version', 'timestamp', 'operation', 'parameters'],
+        style: { head: [], border: [] },
+      });
       for (const e of entries) {
         t.push([
           String(e.version),
@@ -186,13 +208,19 @@ export function registerReadCommands(program: Command, ctx: CliContext): void {
         await write(ctx.io.stdout, `${JSON.stringify(files, null, 2)}\n`);
         return;
       }
-      const t = new Table({ head: ['path', 'size', 'records', 'partition'], style: { head: [], border: [] } });
+      const t = new Table({
+        head: ['path', 'size', 'records', 'partition'],
+        style: { head: [], border: [] },
+      });
       for (const f of files) {
         const part = Object.entries(f.partitionValues)
           .map(([k, v]) => `${k}=${v ?? 'null'}`)
           .join(', ');
         t.push([f.path, formatBytes(f.size), f.numRecords === undefined ? '?' : String(f.numRecords), part]);
       }
-      await write(ctx.io.stdout, `${t.toString()}\n${files.length} file${files.length === 1 ? '' : 's'}, version ${snapshot.version}\n`);
+      await write(
+        ctx.io.stdout,
+        `${t.toString()}\n${files.length} file${files.length === 1 ? '' : 's'}, version ${snapshot.version}\n`,
+      );
     });
 }

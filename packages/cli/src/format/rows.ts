@@ -4,11 +4,12 @@
  * aligned table for terminals (cli-table3). Streams batch by batch, except `table`, which
  * must see all rows to size its columns and is meant for small, `--limit`ed results.
  */
+
+import { batchToJsonRows, type JsonValue } from '@weir/delta';
+import { WeirError } from '@weir/storage';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import Table from 'cli-table3';
 import { stringify } from 'csv-stringify/sync';
-import { batchToJsonRows, type JsonValue } from '@weir/delta';
-import { WeirError } from '@weir/storage';
 import { type CliIo, write } from '../context.js';
 
 export type RowFormat = 'ndjson' | 'csv' | 'table';
@@ -46,7 +47,8 @@ export async function writeRows(
     for await (const batch of batches) {
       const rows = batchToJsonRows(batch);
       count += rows.length;
-      if (rows.length > 0) await write(io.stdout, stringify(rows.map((r) => names.map((n) => cellText(r[n] ?? null)))));
+      if (rows.length > 0)
+        await write(io.stdout, stringify(rows.map((r) => names.map((n) => cellText(r[n] ?? null)))));
     }
     return count;
   }

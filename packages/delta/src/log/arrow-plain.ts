@@ -85,7 +85,8 @@ export function toPlain(vector: Vector, index: number): Plain {
     case Type.Timestamp: {
       const raw = int64At(vector, index);
       const unit = (type as { unit: number }).unit;
-      const micros = unit === 0 ? raw * 1_000_000n : unit === 1 ? raw * 1000n : unit === 2 ? raw : raw / 1000n;
+      const micros =
+        unit === 0 ? raw * 1_000_000n : unit === 1 ? raw * 1000n : unit === 2 ? raw : raw / 1000n;
       return microsToIso(micros, Boolean((type as { timezone?: string | null }).timezone));
     }
     case Type.Date:

@@ -5,8 +5,9 @@
  * struct (`add.stats_parsed`); both are kept. A checkpoint that cannot be decoded is a typed
  * error naming the file and version.
  */
-import { type RecordBatch, Type, type Vector } from 'apache-arrow';
+
 import { type ObjectStore, WeirError } from '@weir/storage';
+import { type RecordBatch, Type, type Vector } from 'apache-arrow';
 import { parseAction, parseCommitFile } from '../actions/codec.js';
 import type { Action, FileStats } from '../actions/types.js';
 import { readParquetBatches } from '../parquet/wasm.js';
@@ -31,10 +32,14 @@ export interface CheckpointRead {
 
 function corrupt(table: string, file: string, version: number, cause: unknown): WeirError {
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return new WeirError('CORRUPT_CHECKPOINT', `${table}: cannot read checkpoint ${file} (version ${version}): ${reason}`, {
-    cause,
-    details: { table, file, version },
-  });
+  return new WeirError(
+    'CORRUPT_CHECKPOINT',
+    `${table}: cannot read checkpoint ${file} (version ${version}): ${reason}`,
+    {
+      cause,
+      details: { table, file, version },
+    },
+  );
 }
 
 /** Decodes the action rows of checkpoint (or sidecar) Parquet bytes. */
@@ -65,7 +70,10 @@ export function actionsFromCheckpointParquet(
           delete plain.stats_parsed;
           delete plain.partitionValues_parsed;
         }
-        const action = parseAction({ [name]: plain }, { file: where.file, version: where.version, line: i + 1 });
+        const action = parseAction(
+          { [name]: plain },
+          { file: where.file, version: where.version, line: i + 1 },
+        );
         if (!action) continue;
         if (statsParsed && 'add' in action && statsParsed.isValid(i)) {
           const stats = statsFromStruct(statsParsed, i);
@@ -86,7 +94,11 @@ function statsFromStruct(vector: Vector, index: number): FileStats | undefined {
 }
 
 /** Reads every action of a complete checkpoint, following V2 sidecars. */
-export async function readCheckpoint(store: ObjectStore, table: string, checkpoint: CompleteCheckpoint): Promise<Action[]> {
+export async function readCheckpoint(
+  store: ObjectStore,
+  table: string,
+  checkpoint: CompleteCheckpoint,
+): Promise<Action[]> {
   const actions: Action[] = [];
   const parts = await Promise.all(checkpoint.files.map((file) => readCheckpointFile(store, table, file)));
   for (const part of parts) actions.push(...part);
@@ -120,7 +132,11 @@ function sidecarKey(path: string): string {
   return `${SIDECAR_DIR}${name}`;
 }
 
-async function readCheckpointFile(store: ObjectStore, table: string, file: CheckpointFile): Promise<Action[]> {
+async function readCheckpointFile(
+  store: ObjectStore,
+  table: string,
+  file: CheckpointFile,
+): Promise<Action[]> {
   let bytes: Uint8Array;
   try {
     bytes = await store.get(file.key);

@@ -33,7 +33,14 @@ export interface CheckpointFile extends LogFile {
 
 export type ClassifiedLogKey =
   | { type: 'commit'; version: number }
-  | { type: 'checkpoint'; version: number; kind: CheckpointKind; part?: number; parts?: number; format: 'parquet' | 'json' }
+  | {
+      type: 'checkpoint';
+      version: number;
+      kind: CheckpointKind;
+      part?: number;
+      parts?: number;
+      format: 'parquet' | 'json';
+    }
   | { type: 'other' };
 
 const COMMIT_RE = /^(\d{20})\.json$/;

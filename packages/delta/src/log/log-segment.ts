@@ -53,7 +53,9 @@ export interface LastCheckpointHint {
 }
 
 /** Groups raw listing entries into commits and complete checkpoints. Pure. */
-export function organizeListing(entries: readonly { key: string; size: number; lastModified: number }[]): LogListing {
+export function organizeListing(
+  entries: readonly { key: string; size: number; lastModified: number }[],
+): LogListing {
   const commits: LogFile[] = [];
   const byCheckpoint = new Map<string, CheckpointFile[]>();
   for (const e of entries) {
@@ -126,12 +128,18 @@ export function planLogSegment(listing: LogListing, options: PlanOptions): LogSe
   const latest = Math.max(latestCommit, latestCheckpoint);
   const version = options.version ?? latest;
   if (!Number.isInteger(version) || version < 0) {
-    throw new WeirError('INVALID_VERSION', `${table}: invalid version ${version}`, { details: { table, version } });
+    throw new WeirError('INVALID_VERSION', `${table}: invalid version ${version}`, {
+      details: { table, version },
+    });
   }
   if (version > latest) {
-    throw new WeirError('VERSION_NOT_FOUND', `${table}: version ${version} does not exist (latest is ${latest})`, {
-      details: { table, version, latest },
-    });
+    throw new WeirError(
+      'VERSION_NOT_FOUND',
+      `${table}: version ${version} does not exist (latest is ${latest})`,
+      {
+        details: { table, version, latest },
+      },
+    );
   }
   let checkpoint: CompleteCheckpoint | undefined;
   for (let i = checkpoints.length - 1; i >= 0; i--) {
@@ -173,7 +181,10 @@ export function planLogSegment(listing: LogListing, options: PlanOptions): LogSe
 }
 
 /** Lists `_delta_log/` (everything, or only keys after a version's prefix). */
-export async function listLog(store: ObjectStore, options: { fromVersion?: number } = {}): Promise<LogListing> {
+export async function listLog(
+  store: ObjectStore,
+  options: { fromVersion?: number } = {},
+): Promise<LogListing> {
   const listOptions =
     options.fromVersion !== undefined && options.fromVersion > 0
       ? { startAfter: `${LOG_DIR}${versionPrefix(options.fromVersion - 1)}.~` }
@@ -193,7 +204,8 @@ export async function readLastCheckpointHint(store: ObjectStore): Promise<LastCh
   }
   try {
     const parsed = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
-    if (typeof parsed.version !== 'number' || !Number.isInteger(parsed.version) || parsed.version < 0) return undefined;
+    if (typeof parsed.version !== 'number' || !Number.isInteger(parsed.version) || parsed.version < 0)
+      return undefined;
     return parsed as unknown as LastCheckpointHint;
   } catch {
     return undefined;

@@ -8,19 +8,20 @@
  * `data.offset + i`; fixed-width value buffers are already sliced (value i at `i * stride`);
  * variable-width data is addressed through the (sliced) value offsets.
  */
+
+import { WeirError } from '@weir/storage';
 import {
   type Data,
   type DataType,
   type Decimal,
   type FixedSizeBinary,
   type Int,
-  makeData,
-  type Map_,
   type List,
+  type Map_,
+  makeData,
   type Struct,
   Type,
 } from 'apache-arrow';
-import { WeirError } from '@weir/storage';
 
 type AnyData = Data<DataType>;
 
@@ -77,9 +78,10 @@ export function takeData(data: AnyData, rows: Int32Array): AnyData {
     case Type.Decimal:
     case Type.FixedSizeBinary: {
       const stride = data.stride;
-      const src = data.values as unknown as { length: number; subarray(a: number, b: number): unknown } & ArrayLike<
-        number | bigint
-      >;
+      const src = data.values as unknown as {
+        length: number;
+        subarray(a: number, b: number): unknown;
+      } & ArrayLike<number | bigint>;
       const Ctor = (src as unknown as { constructor: new (n: number) => { [i: number]: number | bigint } })
         .constructor;
       const out = new Ctor(length * stride);
@@ -156,11 +158,19 @@ export function nullData(type: DataType, length: number): AnyData {
     }
     case Type.Utf8:
     case Type.Binary:
-      return makeData({ ...common, valueOffsets: new Int32Array(length + 1), data: new Uint8Array(0) } as never);
+      return makeData({
+        ...common,
+        valueOffsets: new Int32Array(length + 1),
+        data: new Uint8Array(0),
+      } as never);
     case Type.List:
     case Type.Map: {
       const childType = (type as List | Map_).children[0]!.type as DataType;
-      return makeData({ ...common, valueOffsets: new Int32Array(length + 1), child: nullData(childType, 0) } as never);
+      return makeData({
+        ...common,
+        valueOffsets: new Int32Array(length + 1),
+        child: nullData(childType, 0),
+      } as never);
     }
     case Type.Struct: {
       const children = (type as Struct).children.map((f) => nullData(f.type as DataType, length));
@@ -208,7 +218,8 @@ export function constantData(type: DataType, value: ConstantValue, length: numbe
       const ArrayType = (type as unknown as { ArrayType: new (n: number) => { fill(v: unknown): unknown } })
         .ArrayType;
       const values = new ArrayType(length);
-      const is64 = (type.typeId === Type.Int && (type as Int).bitWidth === 64) || type.typeId === Type.Timestamp;
+      const is64 =
+        (type.typeId === Type.Int && (type as Int).bitWidth === 64) || type.typeId === Type.Timestamp;
       values.fill(is64 ? BigInt(value as bigint | number) : Number(value));
       return makeData({ type, length, nullCount: 0, data: values } as never);
     }

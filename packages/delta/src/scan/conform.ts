@@ -5,26 +5,27 @@
  * integers and floats widen, struct fields missing from older files become nulls.
  * Buffers are shared with the source wherever the bytes already match.
  */
+
+import { WeirError } from '@weir/storage';
 import {
+  Field as ArrowField,
+  Struct as ArrowStruct,
   type Data,
   type DataType,
   type Decimal,
   type Field,
   type Int,
-  type Map_,
   type List,
-  type Struct,
-  type Timestamp,
-  Type,
-  Field as ArrowField,
+  type Map_,
   makeData,
   RecordBatch,
   Schema,
-  Struct as ArrowStruct,
+  type Struct,
+  type Timestamp,
+  Type,
 } from 'apache-arrow';
-import { WeirError } from '@weir/storage';
-import type { DataType as DeltaType, StructType } from '../schema/types.js';
 import { deltaTypeToArrow } from '../schema/arrow.js';
+import type { DataType as DeltaType, StructType } from '../schema/types.js';
 import { nullData } from './arrow-kernels.js';
 
 type AnyData = Data<DataType>;
@@ -55,7 +56,12 @@ export function findChildIndex(fields: readonly Field[], name: string): number {
  * @param physical the physical Delta type (names as stored in files), structurally equal to the logical one
  * @param target the logical Arrow type to produce
  */
-export function conformData(source: AnyData, physical: DeltaType, target: DataType, ctx: ConformContext): AnyData {
+export function conformData(
+  source: AnyData,
+  physical: DeltaType,
+  target: DataType,
+  ctx: ConformContext,
+): AnyData {
   const s = source.type;
   switch (target.typeId) {
     case Type.Struct: {
@@ -90,14 +96,23 @@ export function conformData(source: AnyData, physical: DeltaType, target: DataTy
         ...ctx,
         column: `${ctx.column}.key`,
       });
-      const value = conformData(entries.children[1] as AnyData, physical.valueType, valueField!.type as DataType, {
-        ...ctx,
-        column: `${ctx.column}.value`,
-      });
-      const newEntries = entries.clone(entriesType, entries.offset, entries.length, entries.nullCount, undefined, [
-        key,
-        value,
-      ]);
+      const value = conformData(
+        entries.children[1] as AnyData,
+        physical.valueType,
+        valueField!.type as DataType,
+        {
+          ...ctx,
+          column: `${ctx.column}.value`,
+        },
+      );
+      const newEntries = entries.clone(
+        entriesType,
+        entries.offset,
+        entries.length,
+        entries.nullCount,
+        undefined,
+        [key, value],
+      );
       return source.clone(target, source.offset, source.length, source.nullCount, undefined, [newEntries]);
     }
     case Type.Timestamp:
@@ -105,7 +120,11 @@ export function conformData(source: AnyData, physical: DeltaType, target: DataTy
     case Type.Int:
       return conformInt(source, target as Int, ctx);
     case Type.Float: {
-      if (s.typeId === Type.Float && (s as { precision: number }).precision === (target as { precision: number }).precision) {
+      if (
+        s.typeId === Type.Float &&
+        (s as unknown as { precision: number }).precision ===
+          (target as unknown as { precision: number }).precision
+      ) {
         return relabel(source, target);
       }
       if (s.typeId === Type.Float || s.typeId === Type.Int) return castNumeric(source, target, ctx);
@@ -144,7 +163,12 @@ function conformTimestamp(source: AnyData, target: Timestamp, ctx: ConformContex
     const days = source.values as Int32Array;
     const out = new BigInt64Array(source.length);
     for (let i = 0; i < source.length; i++) out[i] = BigInt(days[i]!) * 86_400_000_000n;
-    return source.clone(target, source.offset, source.length, source.nullCount, [undefined, out, source.nullBitmap, undefined] as never);
+    return source.clone(target, source.offset, source.length, source.nullCount, [
+      undefined,
+      out,
+      source.nullBitmap,
+      undefined,
+    ] as never);
   }
   if (s.typeId !== Type.Timestamp) throw mismatch(ctx, s, target);
   const unit = (s as Timestamp).unit as number;
@@ -161,7 +185,12 @@ function conformTimestamp(source: AnyData, target: Timestamp, ctx: ConformContex
     const factor = MICROS_PER_UNIT[unit]!;
     for (let i = 0; i < source.length; i++) out[i] = values[i]! * factor;
   }
-  return source.clone(target, source.offset, source.length, source.nullCount, [undefined, out, source.nullBitmap, undefined] as never);
+  return source.clone(target, source.offset, source.length, source.nullCount, [
+    undefined,
+    out,
+    source.nullBitmap,
+    undefined,
+  ] as never);
 }
 
 function conformInt(source: AnyData, target: Int, ctx: ConformContext): AnyData {
@@ -174,7 +203,8 @@ function conformInt(source: AnyData, target: Int, ctx: ConformContext): AnyData 
 }
 
 function castNumeric(source: AnyData, target: DataType, ctx: ConformContext): AnyData {
-  const ArrayType = (target as unknown as { ArrayType: new (n: number) => { [i: number]: number | bigint } }).ArrayType;
+  const ArrayType = (target as unknown as { ArrayType: new (n: number) => { [i: number]: number | bigint } })
+    .ArrayType;
   const out = new ArrayType(source.length);
   const values = source.values as unknown as ArrayLike<number | bigint>;
   const toBig = target.typeId === Type.Int && (target as Int).bitWidth === 64;
@@ -185,7 +215,12 @@ function castNumeric(source: AnyData, target: DataType, ctx: ConformContext): An
     const v = values[i]!;
     out[i] = toBig ? BigInt(v) : Number(v);
   }
-  return source.clone(target, source.offset, source.length, source.nullCount, [undefined, out, source.nullBitmap, undefined] as never);
+  return source.clone(target, source.offset, source.length, source.nullCount, [
+    undefined,
+    out,
+    source.nullBitmap,
+    undefined,
+  ] as never);
 }
 
 /**
@@ -204,7 +239,9 @@ export function conformBatchToSchema(
     if (idx < 0) continue;
     const type = deltaTypeToArrow(f.type);
     fields.push(new ArrowField(f.name, type, f.nullable));
-    children.push(conformData(batch.getChildAt(idx)!.data[0] as AnyData, f.type, type, { ...ctx, column: f.name }));
+    children.push(
+      conformData(batch.getChildAt(idx)!.data[0] as AnyData, f.type, type, { ...ctx, column: f.name }),
+    );
   }
   const data = makeData({ type: new ArrowStruct(fields), length: batch.numRows, nullCount: 0, children });
   return new RecordBatch(new Schema(fields), data);

@@ -5,7 +5,15 @@
  * `Z`; timestamp_ntz ISO-8601 without zone; binary base64; struct an object; array an array;
  * map an array of `[key, value]` pairs; NaN/Infinity as strings (JSON has no such numbers).
  */
-import { type Data, type DataType, type Decimal, type Field, type RecordBatch, Type, type Timestamp } from 'apache-arrow';
+import {
+  type Data,
+  type DataType,
+  type Decimal,
+  type Field,
+  type RecordBatch,
+  type Timestamp,
+  Type,
+} from 'apache-arrow';
 import { daysToIsoDate, decimalWordsToBigInt, formatDecimal, microsToIso } from '../log/arrow-plain.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
@@ -17,7 +25,9 @@ function isValid(data: Data<DataType>, i: number): boolean {
 }
 
 function numberOrString(v: bigint): number | string {
-  return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v.toString();
+  return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER)
+    ? Number(v)
+    : v.toString();
 }
 
 function jsonNumber(n: number): number | string {
@@ -44,7 +54,10 @@ export function jsonValueAt(data: Data<DataType>, i: number): JsonValue {
     case Type.Decimal: {
       const d = type as Decimal;
       const stride = d.bitWidth / 32;
-      return formatDecimal(decimalWordsToBigInt(data.values as unknown as Uint32Array, i * stride, d.bitWidth), d.scale);
+      return formatDecimal(
+        decimalWordsToBigInt(data.values as unknown as Uint32Array, i * stride, d.bitWidth),
+        d.scale,
+      );
     }
     case Type.Date: {
       const values = data.values as unknown as ArrayLike<number | bigint>;
@@ -69,7 +82,9 @@ export function jsonValueAt(data: Data<DataType>, i: number): JsonValue {
     }
     case Type.Binary: {
       const offsets = data.valueOffsets as Int32Array;
-      return Buffer.from((data.values as Uint8Array).subarray(offsets[i]!, offsets[i + 1]!)).toString('base64');
+      return Buffer.from((data.values as Uint8Array).subarray(offsets[i]!, offsets[i + 1]!)).toString(
+        'base64',
+      );
     }
     case Type.FixedSizeBinary: {
       const w = data.stride;
@@ -87,7 +102,8 @@ export function jsonValueAt(data: Data<DataType>, i: number): JsonValue {
       const entries = data.children[0] as Data<DataType>;
       const [keys, values] = entries.children as Data<DataType>[];
       const out: JsonValue[] = [];
-      for (let c = offsets[i]!; c < offsets[i + 1]!; c++) out.push([jsonValueAt(keys!, c), jsonValueAt(values!, c)]);
+      for (let c = offsets[i]!; c < offsets[i + 1]!; c++)
+        out.push([jsonValueAt(keys!, c), jsonValueAt(values!, c)]);
       return out;
     }
     case Type.Struct: {
@@ -99,7 +115,9 @@ export function jsonValueAt(data: Data<DataType>, i: number): JsonValue {
     }
     default: {
       const v: unknown = (data as unknown as { get?(i: number): unknown }).get?.(i);
-      return v === undefined ? null : (JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))) as JsonValue);
+      return v === undefined
+        ? null
+        : (JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))) as JsonValue);
     }
   }
 }

@@ -9,16 +9,15 @@
 import { WeirError } from '@weir/storage';
 import { parseStats } from '../actions/codec.js';
 import type { AddAction, FileStats } from '../actions/types.js';
-import { type BoundExpr, bindPredicate } from '../expr/parse.js';
-import { mayMatchStats } from '../expr/evaluate.js';
 import type { Expr } from '../expr/ast.js';
-import { parsePredicate } from '../expr/parse.js';
-import { decodeLogPath } from '../snapshot/replay.js';
-import type { Snapshot } from '../snapshot/snapshot.js';
+import { mayMatchStats } from '../expr/evaluate.js';
+import { type BoundPredicate, bindPredicate, parsePredicate } from '../expr/parse.js';
 import { columnMappingMode, physicalSchema } from '../schema/column-mapping.js';
 import { parsePartitionValue, type ScalarValue } from '../schema/partition-values.js';
 import { statsValueToScalar } from '../schema/stats-values.js';
 import type { DataType, StructField, StructType } from '../schema/types.js';
+import { decodeLogPath } from '../snapshot/replay.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
 
 export interface ScanOptions {
   /** Top-level logical column names, in output order. All columns when absent. */
@@ -50,7 +49,7 @@ export interface ScanPlan {
   /** Columns to materialize: the output plus those the predicate needs. */
   readColumns: readonly string[];
   partitionColumns: ReadonlySet<string>;
-  predicate?: BoundExpr;
+  predicate?: BoundPredicate;
   files: ScanFile[];
   limit?: number;
   metrics: { totalFiles: number; prunedByPartition: number; skippedByStats: number };
@@ -119,7 +118,7 @@ export function planScan(snapshot: Snapshot, options: ScanOptions = {}): ScanPla
     }
   }
   const partitionColumns = new Set(snapshot.partitionColumns);
-  let predicate: BoundExpr | undefined;
+  let predicate: BoundPredicate | undefined;
   if (options.where !== undefined) {
     const expr = typeof options.where === 'string' ? parsePredicate(options.where) : options.where;
     predicate = bindPredicate(expr, tableSchema);
@@ -134,7 +133,8 @@ export function planScan(snapshot: Snapshot, options: ScanOptions = {}): ScanPla
 
   const partitionTypes = new Map<string, { type: DataType; physicalName: string }>();
   tableSchema.fields.forEach((f, i) => {
-    if (partitionColumns.has(f.name)) partitionTypes.set(f.name, { type: f.type, physicalName: physical.fields[i]!.name });
+    if (partitionColumns.has(f.name))
+      partitionTypes.set(f.name, { type: f.type, physicalName: physical.fields[i]!.name });
   });
 
   const files: ScanFile[] = [];
@@ -145,18 +145,17 @@ export function planScan(snapshot: Snapshot, options: ScanOptions = {}): ScanPla
     const partitionValues = new Map<string, ScalarValue>();
     for (const [name, { type, physicalName }] of partitionTypes) {
       const raw = add.partitionValues[physicalName] ?? add.partitionValues[name] ?? null;
-      partitionValues.set(
-        name,
-        parsePartitionValue(raw, type, { table, file: add.path, column: name }),
-      );
+      partitionValues.set(name, parsePartitionValue(raw, type, { table, file: add.path, column: name }));
     }
-    const stats: FileStats | undefined = add.statsParsed ?? parseStats(add.stats, { file: add.path, version: snapshot.version });
+    const stats: FileStats | undefined =
+      add.statsParsed ?? parseStats(add.stats, { file: add.path, version: snapshot.version });
     if (predicate) {
       const keep = mayMatchStats(predicate, {
         ...(stats?.numRecords !== undefined ? { numRecords: stats.numRecords } : {}),
-        partitionValue: (path) => (path.length === 1 && partitionValues.has(path[0]!) ? partitionValues.get(path[0]!) : undefined),
-        min: (path) => statValue(stats?.minValues, path),
-        max: (path) => statValue(stats?.maxValues, path),
+        partitionValue: (path) =>
+          path.length === 1 && partitionValues.has(path[0]!) ? partitionValues.get(path[0]!) : undefined,
+        min: (path) => statValue(stats?.minValues, path, 'min'),
+        max: (path) => statValue(stats?.maxValues, path, 'max'),
         nullCount: (path) => {
           const resolved = physicalPathOf(tableSchema, physical, path);
           const v = resolved ? lookup(stats?.nullCount, resolved.path) : undefined;
@@ -164,7 +163,8 @@ export function planScan(snapshot: Snapshot, options: ScanOptions = {}): ScanPla
         },
       });
       if (!keep) {
-        if (predicate.columns.every((p) => partitionColumns.has(p[0]!))) prunedByPartition++;
+        if (predicate.columns.every((p: readonly string[]) => partitionColumns.has(p[0]!)))
+          prunedByPartition++;
         else skippedByStats++;
         continue;
       }
@@ -177,13 +177,17 @@ export function planScan(snapshot: Snapshot, options: ScanOptions = {}): ScanPla
     });
   }
 
-  function statValue(values: Readonly<Record<string, unknown>> | undefined, path: readonly string[]): ScalarValue | undefined {
+  function statValue(
+    values: Readonly<Record<string, unknown>> | undefined,
+    path: readonly string[],
+    bound: 'min' | 'max',
+  ): ScalarValue | undefined {
     if (!values) return undefined;
     const resolved = physicalPathOf(tableSchema, physical, path);
     if (!resolved) return undefined;
     const raw = lookup(values, resolved.path);
     if (raw === undefined || raw === null) return undefined;
-    return statsValueToScalar(raw, resolved.type);
+    return statsValueToScalar(raw, resolved.type, bound);
   }
 
   return {

@@ -6,17 +6,9 @@
  * typed constants, drop rows deleted by the file's deletion vector, apply the row predicate,
  * project.
  */
-import {
-  type Data,
-  type DataType,
-  Field,
-  makeData,
-  RecordBatch,
-  Schema,
-  Struct,
-  Table,
-} from 'apache-arrow';
+
 import { type ObjectStore, WeirError } from '@weir/storage';
+import { type Data, type DataType, Field, makeData, RecordBatch, Schema, Struct, Table } from 'apache-arrow';
 import { filterBatch } from '../expr/evaluate.js';
 import { parquetRowGroups, readParquetTable } from '../parquet/wasm.js';
 import { deltaTypeToArrow } from '../schema/arrow.js';
@@ -94,7 +86,10 @@ export async function* executeScan(
     const bytes = await inflight.shift()!;
     fill();
     const deleted = file.add.deletionVector
-      ? await loadDeletionVector(store, file.add.deletionVector, { tableRoot: plan.table, dataFile: file.key })
+      ? await loadDeletionVector(store, file.add.deletionVector, {
+          tableRoot: plan.table,
+          dataFile: file.key,
+        })
       : undefined;
     let rowGroups: number[];
     try {
@@ -152,7 +147,10 @@ function processBatch(
       continue;
     }
     const source = batch.getChildAt(sourceIdx)!.data[0] as Data<DataType>;
-    columns.set(name, conformData(source, physicalField.type, type, { table: plan.table, file: file.key, column: name }));
+    columns.set(
+      name,
+      conformData(source, physicalField.type, type, { table: plan.table, file: file.key, column: name }),
+    );
   }
   let mask: Uint8Array | undefined;
   if (deleted && deleted.cardinality > 0) {
@@ -160,7 +158,11 @@ function processBatch(
     for (let i = 0; i < length; i++) mask[i] = deleted.has(fileRow + i) ? 0 : 1;
   }
   if (plan.predicate) {
-    const full = makeBatch(readSchema, plan.readColumns.map((c) => columns.get(c)!), length);
+    const full = makeBatch(
+      readSchema,
+      plan.readColumns.map((c) => columns.get(c)!),
+      length,
+    );
     const matches = filterBatch(plan.predicate, full, (path) => full.getChild(path[0]!)!);
     if (mask) for (let i = 0; i < length; i++) mask[i] = mask[i]! & (matches[i] ? 1 : 0);
     else mask = matches instanceof Uint8Array ? matches : Uint8Array.from(matches as ArrayLike<number>);

@@ -55,7 +55,9 @@ export function decodeLogPath(path: string): string {
 
 export function dvUniqueId(dv: DeletionVectorDescriptor | undefined): string {
   if (!dv) return '';
-  return dv.offset !== undefined ? `${dv.storageType}${dv.pathOrInlineDv}@${dv.offset}` : `${dv.storageType}${dv.pathOrInlineDv}`;
+  return dv.offset !== undefined
+    ? `${dv.storageType}${dv.pathOrInlineDv}@${dv.offset}`
+    : `${dv.storageType}${dv.pathOrInlineDv}`;
 }
 
 export function fileIdentity(path: string, dv: DeletionVectorDescriptor | undefined): string {

@@ -77,7 +77,9 @@ export class Snapshot {
   /** Live data files, in a stable order (by path). */
   files(): readonly AddAction[] {
     if (!this.fileList) {
-      this.fileList = [...this.state.files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      this.fileList = [...this.state.files.values()].sort((a, b) =>
+        a.path < b.path ? -1 : a.path > b.path ? 1 : 0,
+      );
     }
     return this.fileList;
   }
@@ -116,7 +118,7 @@ export class Snapshot {
   /** A snapshot of the newest version (or `version`), replaying only commits after this one. */
   async refresh(store: ObjectStore, options: { version?: number } = {}): Promise<Snapshot> {
     const listing = await listLog(store, { fromVersion: this.version + 1 });
-    const target = options.version ?? (listing.commits.at(-1)?.version ?? this.version);
+    const target = options.version ?? listing.commits.at(-1)?.version ?? this.version;
     if (target === this.version) return this;
     if (target < this.version) return loadSnapshot(store, { version: target });
     const commits = listing.commits.filter((c) => c.version > this.version && c.version <= target);
@@ -144,16 +146,27 @@ async function readCommit(store: ObjectStore, table: string, file: LogFile) {
 }
 
 /** Reads commits with bounded parallelism and applies them in order. */
-async function replayCommits(store: ObjectStore, table: string, state: TableState, commits: readonly LogFile[]) {
+async function replayCommits(
+  store: ObjectStore,
+  table: string,
+  state: TableState,
+  commits: readonly LogFile[],
+) {
   const window = 16;
   for (let i = 0; i < commits.length; i += window) {
     const slice = commits.slice(i, i + window);
     const parsed = await Promise.all(slice.map((c) => readCommit(store, table, c)));
-    parsed.forEach((actions, j) => applyActions(state, actions, slice[j]!.version));
+    parsed.forEach((actions, j) => {
+      applyActions(state, actions, slice[j]!.version);
+    });
   }
 }
 
-async function snapshotFromSegment(store: ObjectStore, segment: LogSegment, timestamp: number): Promise<Snapshot> {
+async function snapshotFromSegment(
+  store: ObjectStore,
+  segment: LogSegment,
+  timestamp: number,
+): Promise<Snapshot> {
   const state = emptyState();
   if (segment.checkpoint) {
     const actions = await readCheckpoint(store, segment.table, segment.checkpoint);
@@ -202,9 +215,13 @@ function toMillis(t: number | Date | string): number {
   if (t instanceof Date) return t.getTime();
   const ms = Date.parse(t);
   if (Number.isNaN(ms)) {
-    throw new WeirError('INVALID_TIMESTAMP', `not a valid timestamp: ${t} (use ISO-8601, e.g. 2024-05-01T12:00:00Z)`, {
-      details: { timestamp: t },
-    });
+    throw new WeirError(
+      'INVALID_TIMESTAMP',
+      `not a valid timestamp: ${t} (use ISO-8601, e.g. 2024-05-01T12:00:00Z)`,
+      {
+        details: { timestamp: t },
+      },
+    );
   }
   return ms;
 }

@@ -1,0 +1,15 @@
+/**
+ * The bench registry: bench name -> loader of its module. Entries are explicit (no directory
+ * scanning); modules load lazily so listing names, or running one bench, never imports the
+ * dependencies of the others. To add a bench, write `bench/<name>.ts` with a default export
+ * satisfying `Bench` and add one line here. `npm run bench -- all` runs them in this order.
+ */
+import type { Bench } from './lib/result.js';
+
+export const BENCHES: Readonly<Record<string, () => Promise<Bench>>> = {
+  scan: async () => (await import('./scan.js')).default,
+};
+
+export function benchNames(): string[] {
+  return Object.keys(BENCHES);
+}
