@@ -204,3 +204,14 @@ describe('the weir binary', () => {
     expect(parseNdjson(r.stdout).map((x) => x.value)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 });
+
+describe('weir demo', () => {
+  it('tours the embedded table: version, pruning, time travel, NDJSON', async () => {
+    const run = await runCli(['demo']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('version 15, protocol reader 3 / writer 7 with deletionVectors');
+    expect(run.stdout).toMatch(/partition pruning read 1 of 15 files/);
+    expect(run.stdout).toContain('version 0 had 50 rows in 20 files; version 15 has 35 rows in 15 files');
+  });
+});

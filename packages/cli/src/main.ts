@@ -7,6 +7,7 @@
 
 import { isWeirError } from '@weir/storage';
 import { Command, CommanderError } from 'commander';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerReadCommands } from './commands/read-commands.js';
 import { type CliIo, createContext } from './context.js';
 
@@ -25,6 +26,7 @@ export function createProgram(io: CliIo): Command {
     })
     .exitOverride();
   registerReadCommands(program, ctx);
+  registerDemoCommand(program, ctx);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(program.configureOutput());
   return program;
 }
