@@ -10,7 +10,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { type RecordBatch, type Table, tableFromIPC } from 'apache-arrow';
+import type { RecordBatch, Table } from 'apache-arrow';
+import { parseTable } from 'arrow-js-ffi';
 import * as parquetWasm from 'parquet-wasm/esm';
 
 let initialized = false;
@@ -44,14 +45,24 @@ export interface ReadParquetOptions {
   batchSize?: number;
 }
 
-/** Decodes (part of) a Parquet file into an Arrow table. Throws parquet-wasm's error as is. */
+/**
+ * Decodes (part of) a Parquet file into an Arrow table. Throws parquet-wasm's error as is.
+ * The decoded columns are copied out of WebAssembly memory through the Arrow C data interface
+ * (arrow-js-ffi) — cheaper than serializing to IPC and parsing it again — and the WebAssembly
+ * side is freed before returning, so nothing keeps pointing into wasm memory.
+ */
 export function readParquetTable(bytes: Uint8Array, options: ReadParquetOptions = {}): Table {
   const pw = parquetModule();
   const wasmTable = pw.readParquet(bytes, {
     ...(options.rowGroups ? { rowGroups: options.rowGroups } : {}),
     batchSize: options.batchSize ?? 65_536,
   });
-  return tableFromIPC(wasmTable.intoIPCStream());
+  const ffi = wasmTable.intoFFI();
+  try {
+    return parseTable(pw.wasmMemory().buffer, ffi.arrayAddrs(), ffi.schemaAddr(), true) as unknown as Table;
+  } finally {
+    ffi.free();
+  }
 }
 
 export function readParquetBatches(bytes: Uint8Array, options: ReadParquetOptions = {}): RecordBatch[] {
