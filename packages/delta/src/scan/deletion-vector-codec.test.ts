@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { isWeirError, type WeirError } from '@weir/storage';
 import { describe, expect, it } from 'vitest';
 import { z85Decode } from '../util/z85.js';
-import { DeletedRows, DV_MAGIC_PORTABLE, decodeDeletionVector, encodeDeletionVector } from './deletion-vector-codec.js';
+import {
+  DeletedRows,
+  DV_MAGIC_NATIVE,
+  DV_MAGIC_PORTABLE,
+  decodeDeletionVector,
+  encodeDeletionVector,
+} from './deletion-vector-codec.js';
 
 const TWO_32 = 2 ** 32;
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -74,10 +80,26 @@ const JAVA_SHA256 = {
 };
 
 describe('decodeDeletionVector', () => {
-  it('decodes the inline example of PROTOCOL.md (the older "native" layout)', () => {
+  it('decodes the inline example of PROTOCOL.md (the "native" layout, header big endian)', () => {
     const bytes = z85Decode('wi5b=000010000siXQKl0rr91000f55c8Xg0@@D72lkbi5=-{L', 40);
-    expect(new DataView(bytes.buffer).getUint32(0, true)).toBe(1681511376);
+    const view = new DataView(bytes.buffer);
+    expect(view.getUint32(0, false)).toBe(DV_MAGIC_NATIVE);
+    expect(view.getUint32(4, false)).toBe(1); // one bitmap
+    expect(view.getUint32(8, false)).toBe(28); // of 28 bytes
     expectRows(decodeDeletionVector(bytes), [3, 4, 7, 11, 18, 29]);
+  });
+
+  it('decodes the "native" layout with a little-endian header (what Delta Spark reads)', () => {
+    const roaring = hex(JAVA_SMALL).subarray(16); // the 32-bit bitmap of [3, 4, 7, 11, 18, 29]
+    const bytes = new Uint8Array(12 + roaring.length);
+    const view = new DataView(bytes.buffer);
+    view.setUint32(0, DV_MAGIC_NATIVE, true);
+    view.setUint32(4, 1, true);
+    view.setUint32(8, roaring.length, true);
+    bytes.set(roaring, 12);
+    expectRows(decodeDeletionVector(bytes), [3, 4, 7, 11, 18, 29]);
+    view.setUint32(8, roaring.length - 1, true); // stated length shorter than the bitmap
+    expect(caught(() => decodeDeletionVector(bytes)).details.reason).toBe('malformed');
   });
 
   it('decodes bitmaps serialized by Java RoaringBitmap, with run containers and offset headers', () => {
@@ -90,7 +112,9 @@ describe('decodeDeletionVector', () => {
   });
 
   it('decodes what the krs-table-with-dv-small DV file holds (rows 0 and 9)', () => {
-    const set = decodeDeletionVector(hex('d1d339640100000000000000000000003a3000000100000000000100100000000000000900'));
+    const set = decodeDeletionVector(
+      hex('d1d339640100000000000000000000003a30000001000000000001001000000000000900'),
+    );
     expectRows(set, [0, 9]);
   });
 });
@@ -99,7 +123,9 @@ describe('encodeDeletionVector', () => {
   it('writes exactly the bytes Java RoaringBitmap writes', () => {
     expect(toHex(encodeDeletionVector([29, 3, 4, 7, 11, 18, 3]))).toBe(JAVA_SMALL);
     expect(toHex(encodeDeletionVector(range(0, 70000), { runContainers: true }))).toBe(JAVA_RANGE_RUNS);
-    expect(toHex(encodeDeletionVector(mixedRows(1000), { runContainers: true }))).toBe(JAVA_MIXED_RUNS.replace(/\s+/g, ''));
+    expect(toHex(encodeDeletionVector(mixedRows(1000), { runContainers: true }))).toBe(
+      JAVA_MIXED_RUNS.replace(/\s+/g, ''),
+    );
     expect(sha256(encodeDeletionVector(range(0, 70000)))).toBe(JAVA_SHA256.range70000);
     expect(sha256(encodeDeletionVector(mixedRows(3)))).toBe(JAVA_SHA256.mixed3);
     expect(sha256(encodeDeletionVector(mixedRows(3), { runContainers: true }))).toBe(JAVA_SHA256.mixed3Runs);

@@ -9,11 +9,14 @@
  *   bitmap (RoaringFormatSpec: cookie, descriptive header, optional offset header, then array,
  *   bitset and run containers) holding the low 32 bits;
  * - magic 1681511376 ("native", read only): u32 number of bitmaps, then per bitmap i (key = i) a
- *   u32 byte length and a standard 32-bit Roaring bitmap. Delta Spark still reads it, and the
- *   inline example in PROTOCOL.md is written in it.
+ *   u32 byte length and a standard 32-bit Roaring bitmap. Delta Spark still reads it (little
+ *   endian). The inline example of PROTOCOL.md ("JSON Example 3") is this layout with the magic,
+ *   count and length written big endian (Delta Spark's reader refuses it); the magic makes the byte
+ *   order unambiguous, so Weir reads both. The Roaring bitmaps inside are little endian either way.
  *
- * Row indexes must be below 2^53 (see deletion-vector-rows.ts). Decoding validates every structural invariant it can check cheaply (magic, sorted keys, cookie,
- * container cardinalities, run bounds, truncation) and throws `CORRUPT_DELETION_VECTOR`.
+ * Row indexes must be below 2^53 (see deletion-vector-rows.ts). Decoding validates every
+ * structural invariant it can check cheaply (magic, sorted keys, cookie, container
+ * cardinalities, run bounds, truncation) and throws `CORRUPT_DELETION_VECTOR`.
  *
  * Why hand-written: the maintained npm Roaring packages wrap CRoaring (`roaring` builds a native
  * addon, `roaring-wasm` ships a WASM module) and neither reads Delta's magic-prefixed 64-bit
@@ -129,16 +132,17 @@ export function decodeDeletionVector(bytes: Uint8Array, context: DvErrorContext 
       previous = high;
       cardinality += readRoaring32(cur, high, keys, containers);
     }
-  } else if (magic === DV_MAGIC_NATIVE) {
+  } else if (magic === DV_MAGIC_NATIVE || byteSwap(magic) === DV_MAGIC_NATIVE) {
+    const littleEndian = magic === DV_MAGIC_NATIVE;
     const countAt = cur.pos;
-    const count = cur.u32('bitmap count');
+    const count = cur.u32('bitmap count', littleEndian);
     if (count > (bytes.length - cur.pos) / 12) {
       throw cur.corrupt('malformed', `bitmap count ${count} does not fit in ${bytes.length} bytes`, countAt);
     }
     if (count > MAX_HIGH_KEY + 1)
       throw cur.corrupt('unsupported', `${count} bitmaps mean row indexes of 2^53 or more`, countAt);
     for (let high = 0; high < count; high++) {
-      const size = cur.u32('bitmap length');
+      const size = cur.u32('bitmap length', littleEndian);
       const start = cur.pos;
       cur.need(size, 'bitmap');
       cardinality += readRoaring32(cur, high, keys, containers);
@@ -293,9 +297,9 @@ class Cursor {
     this.pos += 2;
     return v;
   }
-  u32(what: string): number {
+  u32(what: string, littleEndian = true): number {
     this.need(4, what);
-    const v = this.#view.getUint32(this.pos, true);
+    const v = this.#view.getUint32(this.pos, littleEndian);
     this.pos += 4;
     return v;
   }
@@ -413,6 +417,10 @@ function writeContainer(view: DataView, p: number, c: Container): number {
     p += 2;
   }
   return p;
+}
+
+function byteSwap(x: number): number {
+  return (((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) >>> 0;
 }
 
 function popcount(x: number): number {

@@ -5,10 +5,7 @@
  *
  * - storageType 'i': the RoaringBitmapArray is Z85 text in `pathOrInlineDv`; `sizeInBytes` is the
  *   raw size (Z85 pads to a multiple of 4 bytes; the padding is dropped).
- * - storageType 'u': `pathOrInlineDv` = optional random prefix + 20 Z85 characters encoding a UUID;
- *   the file is `<table root>/<prefix>/deletion_vector_<uuid>.bin`.
- * - storageType 'p': an absolute URI (URI-encoded like `add.path`); Weir reads it only when it lies
- *   under the table root (it then becomes a key of the table's store), else 'UNSUPPORTED_DV_PATH'.
+ * - storageType 'u' / 'p': a DV file; deletion-vector-path.ts maps the descriptor to its key.
  * - DV file: byte 0 is the format version (1); each DV at `offset` is a big-endian u32 `dataSize`,
  *   `dataSize` bytes of bitmap, then the big-endian CRC-32 of those bytes. A load reads exactly
  *   `offset .. offset + 4 + sizeInBytes + 4` and checks size, checksum and cardinality.
@@ -18,7 +15,7 @@
 import { isWeirError, type ObjectStore, WeirError } from '@weir/storage';
 import type { DeletionVectorDescriptor } from '../actions/types.js';
 import { crc32 } from '../util/crc32.js';
-import { z85Decode, z85DecodeUuid, z85Encode } from '../util/z85.js';
+import { z85Decode, z85Encode } from '../util/z85.js';
 import {
   corruptDeletionVector,
   DeletedRows,
@@ -27,6 +24,7 @@ import {
   type EncodeDeletionVectorOptions,
   encodeDeletionVector,
 } from './deletion-vector-codec.js';
+import { resolveDvKey, tableRootKey } from './deletion-vector-path.js';
 
 export {
   DeletedRows,
@@ -35,11 +33,10 @@ export {
   decodeDeletionVector,
   encodeDeletionVector,
 } from './deletion-vector-codec.js';
+export { absoluteDvPath } from './deletion-vector-path.js';
 
 /** The DV file format version Weir reads and writes (first byte of every DV file). */
 export const DV_FILE_FORMAT_VERSION = 1;
-
-const UUID_Z85_LENGTH = 20;
 
 export interface LoadDeletionVectorOptions {
   /**
@@ -62,55 +59,6 @@ export function dvUniqueId(descriptor: DeletionVectorDescriptor): string {
 }
 
 /**
- * The store key of the file holding an on-disk DV ('u' or 'p'). `tableRootKey` is the table's key
- * prefix in the store; `storeRoot` (the store's root URI, `ObjectStore.root`) is needed only to
- * turn a 'p' URI into a key. Throws 'UNSUPPORTED_DV_PATH' for a 'p' path outside the table root,
- * 'CORRUPT_DELETION_VECTOR' for a malformed 'u' path, 'INVALID_ARGUMENT' for an inline DV.
- */
-export function absoluteDvPath(
-  descriptor: DeletionVectorDescriptor,
-  tableRootKey: string,
-  storeRoot?: string,
-): string {
-  const root = splitKey(tableRootKey);
-  const { storageType, pathOrInlineDv } = descriptor;
-  if (storageType === 'u') {
-    if (pathOrInlineDv.length < UUID_Z85_LENGTH) {
-      throw corruptDeletionVector(
-        'malformed',
-        `'u' path ${JSON.stringify(pathOrInlineDv)} is shorter than the 20-character encoded UUID`,
-        {
-          dvPath: pathOrInlineDv,
-        },
-      );
-    }
-    const prefix = pathOrInlineDv.slice(0, pathOrInlineDv.length - UUID_Z85_LENGTH);
-    let uuid: string;
-    try {
-      uuid = z85DecodeUuid(pathOrInlineDv.slice(-UUID_Z85_LENGTH));
-    } catch (err) {
-      throw corruptDeletionVector(
-        'malformed',
-        `'u' path ${JSON.stringify(pathOrInlineDv)} does not end in a Z85-encoded UUID`,
-        { dvPath: pathOrInlineDv },
-        undefined,
-        err,
-      );
-    }
-    return [...root, ...splitKey(prefix), `deletion_vector_${uuid}.bin`].join('/');
-  }
-  if (storageType === 'p') return keyForAbsolutePath(pathOrInlineDv, root, storeRoot);
-  if (storageType === 'i') {
-    throw new WeirError('INVALID_ARGUMENT', 'an inline deletion vector has no path', {
-      details: { storageType },
-    });
-  }
-  throw corruptDeletionVector('unknown-storage-type', `unknown storageType ${JSON.stringify(storageType)}`, {
-    dvPath: pathOrInlineDv,
-  });
-}
-
-/**
  * Loads the rows a DV deletes. Inline DVs are decoded without IO; on-disk ones are read with one
  * `getRange`. A descriptor with cardinality 0 yields the empty set without reading anything.
  */
@@ -126,27 +74,7 @@ export async function loadDeletionVector(
   checkDescriptor(descriptor, context);
   if (descriptor.cardinality === 0) return DeletedRows.EMPTY;
   if (descriptor.storageType === 'i') return decodeInline(descriptor, context);
-  if (descriptor.storageType !== 'u' && descriptor.storageType !== 'p') {
-    throw corruptDeletionVector(
-      'unknown-storage-type',
-      `unknown storageType ${JSON.stringify(descriptor.storageType)}`,
-      context,
-    );
-  }
-  let key: string;
-  try {
-    key = absoluteDvPath(descriptor, tableRootKey(opts.tableRoot, store.root), store.root);
-  } catch (err) {
-    if (isWeirError(err, 'CORRUPT_DELETION_VECTOR'))
-      throw corruptDeletionVector('malformed', err.message, context, undefined, err);
-    if (isWeirError(err, 'UNSUPPORTED_DV_PATH')) {
-      throw new WeirError('UNSUPPORTED_DV_PATH', `${err.message} (data file ${opts.dataFile})`, {
-        cause: err,
-        details: { ...err.details, dataFile: opts.dataFile },
-      });
-    }
-    throw err;
-  }
+  const key = resolveDvKey(descriptor, tableRootKey(opts.tableRoot, store.root), store.root, context);
   const offset = descriptor.offset ?? 0;
   const fileContext: DvErrorContext = { dataFile: opts.dataFile, dvPath: key, dvOffset: offset };
   // The first DV of a file sits right after the version byte: read that byte too and check it.
@@ -266,22 +194,22 @@ function decodeInline(descriptor: DeletionVectorDescriptor, context: DvErrorCont
   if (descriptor.offset !== undefined) {
     throw corruptDeletionVector('malformed', 'an inline DV must not have an offset', context);
   }
+  const text = descriptor.pathOrInlineDv;
+  // Z85 pads to a multiple of 4 bytes: the text must hold sizeInBytes plus at most 3 bytes.
+  const capacity = Math.floor(text.length / 5) * 4;
+  if (text.length % 5 === 0 && (capacity < descriptor.sizeInBytes || capacity - descriptor.sizeInBytes > 3)) {
+    throw corruptDeletionVector(
+      'size-mismatch',
+      `inline text of ${text.length} characters holds ${capacity} bytes, the descriptor says ${descriptor.sizeInBytes}`,
+      context,
+    );
+  }
   let bytes: Uint8Array;
   try {
-    bytes = z85Decode(descriptor.pathOrInlineDv, descriptor.sizeInBytes);
+    bytes = z85Decode(text, descriptor.sizeInBytes);
   } catch (err) {
-    const reason =
-      isWeirError(err, 'INVALID_Z85') && descriptor.pathOrInlineDv.length % 5 === 0
-        ? 'size-mismatch'
-        : 'malformed';
     const what = isWeirError(err) ? err.message : String(err);
-    throw corruptDeletionVector(
-      reason,
-      `inline DV of ${descriptor.sizeInBytes} bytes: ${what}`,
-      context,
-      undefined,
-      err,
-    );
+    throw corruptDeletionVector('malformed', `inline DV: ${what}`, context, undefined, err);
   }
   return checkCardinality(decodeDeletionVector(bytes, context), descriptor, context);
 }
@@ -313,119 +241,6 @@ function checkDescriptor(d: DeletionVectorDescriptor, context: DvErrorContext): 
   if (d.offset !== undefined && (!Number.isSafeInteger(d.offset) || d.offset < 0))
     throw bad('offset', d.offset);
   if (typeof d.pathOrInlineDv !== 'string') throw bad('pathOrInlineDv', d.pathOrInlineDv);
-}
-
-// ---------------------------------------------------------------------------------------------
-// 'p' paths: absolute URI -> key under the table root
-
-interface ParsedUri {
-  /** Lower-case scheme, or undefined for a bare absolute path. */
-  scheme: string | undefined;
-  authority: string;
-  /** Percent-decoded, non-empty path segments. */
-  segments: string[];
-}
-
-/** Schemes that name the same object stores. */
-const SCHEME_ALIASES: Readonly<Record<string, string>> = { s3a: 's3', s3n: 's3' };
-
-function keyForAbsolutePath(
-  dvPath: string,
-  tableRoot: readonly string[],
-  storeRoot: string | undefined,
-): string {
-  const unsupported = (why: string) =>
-    new WeirError(
-      'UNSUPPORTED_DV_PATH',
-      `deletion vector path ${dvPath} ${why}; Weir reads DVs only under the table root`,
-      {
-        details: {
-          dvPath,
-          tableRoot: tableRoot.join('/'),
-          ...(storeRoot === undefined ? {} : { storeRoot }),
-        },
-      },
-    );
-  const dv = parseUri(dvPath);
-  if (dv === undefined) throw unsupported('is not an absolute URI or path');
-  if (storeRoot === undefined) throw unsupported('cannot be resolved without the store root');
-  const store = parseUri(storeRoot);
-  if (store === undefined) throw unsupported(`cannot be compared with store root ${storeRoot}`);
-  const root = [...store.segments, ...tableRoot];
-  if (dv.scheme !== undefined && (dv.scheme !== store.scheme || dv.authority !== store.authority)) {
-    throw unsupported(`is not in the table's store (${storeRoot})`);
-  }
-  const inside = dv.segments.length > root.length && root.every((segment, i) => dv.segments[i] === segment);
-  if (!inside) throw unsupported(`is outside the table root ${[storeRoot, ...tableRoot].join('/')}`);
-  return [...tableRoot, ...dv.segments.slice(root.length)].join('/');
-}
-
-function parseUri(text: string): ParsedUri | undefined {
-  const match = /^([A-Za-z][A-Za-z0-9+.-]*):(.*)$/s.exec(text);
-  let scheme: string | undefined;
-  let authority = '';
-  let rest: string;
-  if (match !== null && (match[1] as string).length > 1) {
-    const raw = (match[1] as string).toLowerCase();
-    scheme = SCHEME_ALIASES[raw] ?? raw;
-    rest = match[2] as string;
-    if (rest.startsWith('//')) {
-      const slash = rest.indexOf('/', 2);
-      authority = slash < 0 ? rest.slice(2) : rest.slice(2, slash);
-      rest = slash < 0 ? '' : rest.slice(slash);
-    }
-    if (scheme === 'file' && authority === 'localhost') authority = '';
-  } else if (text.startsWith('/')) {
-    rest = text;
-  } else {
-    return undefined;
-  }
-  const segments: string[] = [];
-  for (const raw of rest.split('/')) {
-    if (raw === '') continue;
-    let segment: string;
-    try {
-      segment = decodeURIComponent(raw);
-    } catch {
-      return undefined;
-    }
-    if (segment === '.' || segment === '..') return undefined;
-    segments.push(segment);
-  }
-  return { scheme, authority, segments };
-}
-
-/** A table root given as a location (URI or absolute path) -> its key prefix in the store. */
-function tableRootKey(tableRoot: string, storeRoot: string): string {
-  if (
-    !/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(tableRoot) &&
-    !/^file:/i.test(tableRoot) &&
-    !tableRoot.startsWith('/')
-  ) {
-    return tableRoot;
-  }
-  const table = parseUri(tableRoot);
-  const store = parseUri(storeRoot);
-  if (
-    table !== undefined &&
-    store !== undefined &&
-    (table.scheme === undefined || (table.scheme === store.scheme && table.authority === store.authority)) &&
-    table.segments.length >= store.segments.length &&
-    store.segments.every((segment, i) => table.segments[i] === segment)
-  ) {
-    return table.segments.slice(store.segments.length).join('/');
-  }
-  throw new WeirError(
-    'INVALID_ARGUMENT',
-    `table root ${tableRoot} is not inside the store root ${storeRoot}`,
-    {
-      details: { tableRoot, storeRoot },
-    },
-  );
-}
-
-function splitKey(key: string): string[] {
-  return key.split('/').filter((segment) => segment !== '');
 }
 
 function hex(n: number): string {

@@ -154,8 +154,7 @@ function processBatch(
   }
   let mask: Uint8Array | undefined;
   if (deleted && deleted.cardinality > 0) {
-    mask = new Uint8Array(length);
-    for (let i = 0; i < length; i++) mask[i] = deleted.has(fileRow + i) ? 0 : 1;
+    mask = deleted.selectionVector(length, fileRow);
   }
   if (plan.predicate) {
     const full = makeBatch(

@@ -18,7 +18,7 @@ describe('crc32', () => {
   it('matches the checksum stored in a real deletion vector file', () => {
     // krs-table-with-dv-small: 36 bitmap bytes followed by the big-endian CRC-32 0x2a671846.
     const bitmap = Uint8Array.from(
-      Buffer.from('d1d339640100000000000000000000003a3000000100000000000100100000000000000900', 'hex'),
+      Buffer.from('d1d339640100000000000000000000003a30000001000000000001001000000000000900', 'hex'),
     );
     expect(bitmap.length).toBe(36);
     expect(crc32(bitmap)).toBe(0x2a671846);
