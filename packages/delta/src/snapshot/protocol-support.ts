@@ -11,6 +11,8 @@ export const SUPPORTED_READER_FEATURES: ReadonlySet<string> = new Set([
   'timestampNtz',
   'v2Checkpoint',
   'vacuumProtocolCheck',
+  // Files written before a column was widened hold the narrower type; the scan widens them.
+  'typeWidening',
 ]);
 
 export const MAX_READER_VERSION = 3;
