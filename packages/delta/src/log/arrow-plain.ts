@@ -19,6 +19,12 @@ function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
 }
 
+/** Nanoseconds to microseconds, rounding toward negative infinity (an instant before 1970 stays before). */
+export function nanosToMicros(nanos: bigint): bigint {
+  const q = nanos / 1000n;
+  return nanos < 0n && q * 1000n !== nanos ? q - 1n : q;
+}
+
 export function microsToIso(micros: bigint, withZone: boolean): string {
   const ms = micros / 1000n - (micros % 1000n < 0n ? 1n : 0n);
   const subMicros = Number(micros - ms * 1000n);
@@ -86,7 +92,7 @@ export function toPlain(vector: Vector, index: number): Plain {
       const raw = int64At(vector, index);
       const unit = (type as { unit: number }).unit;
       const micros =
-        unit === 0 ? raw * 1_000_000n : unit === 1 ? raw * 1000n : unit === 2 ? raw : raw / 1000n;
+        unit === 0 ? raw * 1_000_000n : unit === 1 ? raw * 1000n : unit === 2 ? raw : nanosToMicros(raw);
       return microsToIso(micros, Boolean((type as { timezone?: string | null }).timezone));
     }
     case Type.Date:

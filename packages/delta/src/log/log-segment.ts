@@ -5,7 +5,8 @@
  *
  * Invariants of a planned segment: commits are contiguous from checkpoint.version + 1 (or 0)
  * to `version`; a multi-part checkpoint is used only when all its parts are listed; a missing
- * version is an error naming it, never skipped.
+ * version is an error naming it (VERSIONS_NOT_CONTIGUOUS), never skipped; a version older than
+ * what log cleanup left (no commit 0, no checkpoint at or below it) is VERSION_NOT_AVAILABLE.
  */
 import { listAll, NotFoundError, type ObjectStore, WeirError } from '@weir/storage';
 import {
@@ -151,6 +152,21 @@ export function planLogSegment(listing: LogListing, options: PlanOptions): LogSe
   }
   const start = checkpoint ? checkpoint.version + 1 : 0;
   const needed = commits.filter((c) => c.version >= start && c.version <= version);
+  if (!checkpoint && commits[0]?.version !== 0) {
+    // No checkpoint at or below the version and no commit 0: the start of the log is gone. When
+    // a later checkpoint exists (or the version is older than every commit), log cleanup removed
+    // it and the version is simply no longer reconstructable.
+    const earliestCheckpoint = checkpoints[0]?.version;
+    const earliestCommit = commits[0]?.version;
+    if (earliestCheckpoint !== undefined || (earliestCommit !== undefined && version < earliestCommit)) {
+      const earliest = earliestCheckpoint ?? earliestCommit!;
+      throw new WeirError(
+        'VERSION_NOT_AVAILABLE',
+        `${table}: version ${version} is no longer reconstructable: its log was cleaned up (the earliest available version is ${earliest})`,
+        { details: { table, version, earliest } },
+      );
+    }
+  }
   let expected = start;
   for (const c of needed) {
     if (c.version !== expected) {
@@ -163,16 +179,8 @@ export function planLogSegment(listing: LogListing, options: PlanOptions): LogSe
     expected++;
   }
   if (expected - 1 !== version) {
-    const earliest = commits[0]?.version;
-    if (!checkpoint && earliest !== undefined && earliest > 0 && version < earliest) {
-      throw new WeirError(
-        'VERSION_NOT_AVAILABLE',
-        `${table}: version ${version} is no longer reconstructable (earliest commit is ${earliest} and no checkpoint at or below ${version}); its log was cleaned up`,
-        { details: { table, version, earliest } },
-      );
-    }
     throw new WeirError(
-      checkpoint || start === 0 ? 'VERSIONS_NOT_CONTIGUOUS' : 'VERSION_NOT_AVAILABLE',
+      'VERSIONS_NOT_CONTIGUOUS',
       `${table}: the log is missing version ${expected} needed to read version ${version}`,
       { details: { table, missingVersion: expected, version } },
     );

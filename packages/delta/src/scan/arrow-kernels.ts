@@ -187,8 +187,11 @@ export function strideOf(type: DataType): number {
       return (type as Decimal).bitWidth / 32;
     case Type.FixedSizeBinary:
       return (type as FixedSizeBinary).byteWidth;
-    case Type.Interval:
-      return 2;
+    case Type.Interval: {
+      // Arrow's layout: YEAR_MONTH one Int32, DAY_TIME two, MONTH_DAY_NANO four.
+      const unit = (type as unknown as { unit: number }).unit;
+      return unit === 2 ? 4 : 1 + unit;
+    }
     default:
       return 1;
   }

@@ -2,7 +2,9 @@
  * Conforms a column decoded from a data file to the table's logical Arrow type: physical
  * names (column mapping) become logical names inside structs, timestamps of any unit (INT96
  * nanoseconds included) become microseconds, List/Map child fields take Delta's names, narrower
- * integers and floats widen, struct fields missing from older files become nulls.
+ * integers, floats and decimals widen as Delta type widening allows (integers to decimals too;
+ * never to a narrower or lossy type), large (64-bit offset) strings and binaries become the
+ * regular ones, struct fields missing from older files become nulls.
  * Buffers are shared with the source wherever the bytes already match.
  */
 
@@ -18,12 +20,14 @@ import {
   type List,
   type Map_,
   makeData,
+  Precision,
   RecordBatch,
   Schema,
   type Struct,
   type Timestamp,
   Type,
 } from 'apache-arrow';
+import { decimalWordsToBigInt, nanosToMicros } from '../log/arrow-plain.js';
 import { deltaTypeToArrow } from '../schema/arrow.js';
 import type { DataType as DeltaType, StructType } from '../schema/types.js';
 import { nullData } from './arrow-kernels.js';
@@ -120,25 +124,53 @@ export function conformData(
     case Type.Int:
       return conformInt(source, target as Int, ctx);
     case Type.Float: {
-      if (
-        s.typeId === Type.Float &&
-        (s as unknown as { precision: number }).precision ===
-          (target as unknown as { precision: number }).precision
-      ) {
-        return relabel(source, target);
+      const targetPrecision = (target as unknown as { precision: number }).precision;
+      if (s.typeId === Type.Float) {
+        const sourcePrecision = (s as unknown as { precision: number }).precision;
+        if (sourcePrecision === targetPrecision) return relabel(source, target);
+        // float -> double widens; double -> float would lose digits, and half floats are raw bits.
+        if (sourcePrecision === Precision.SINGLE && targetPrecision === Precision.DOUBLE) {
+          return castNumeric(source, target, ctx);
+        }
+        throw mismatch(ctx, s, target);
       }
-      if (s.typeId === Type.Float || s.typeId === Type.Int) return castNumeric(source, target, ctx);
+      // Delta type widening: byte, short, int -> double (exact). Never long, never to float.
+      if (s.typeId === Type.Int && (s as Int).bitWidth <= 32 && targetPrecision === Precision.DOUBLE) {
+        return castNumeric(source, target, ctx);
+      }
       throw mismatch(ctx, s, target);
     }
     case Type.Decimal: {
-      if (s.typeId !== Type.Decimal) throw mismatch(ctx, s, target);
-      const sd = s as Decimal;
       const td = target as Decimal;
-      if (sd.scale === td.scale && sd.bitWidth === td.bitWidth) return relabel(source, target);
+      if (s.typeId === Type.Decimal) {
+        const sd = s as Decimal;
+        if (sd.scale === td.scale && sd.bitWidth === td.bitWidth && sd.precision <= td.precision) {
+          return relabel(source, target);
+        }
+        // Type widening decimal(p, s) -> decimal(p + k1, s + k2), k1 >= k2 >= 0: rescale exactly.
+        if (td.scale >= sd.scale && td.precision - td.scale >= sd.precision - sd.scale) {
+          return rescaleDecimal(source, (i) => readDecimal(source, sd.bitWidth, i), td, td.scale - sd.scale);
+        }
+        throw mismatch(ctx, s, target);
+      }
+      // Type widening byte/short/int/long -> decimal with room for every integer digit.
+      if (s.typeId === Type.Int && (s as Int).isSigned) {
+        const digits = INTEGER_DIGITS[(s as Int).bitWidth] ?? Number.POSITIVE_INFINITY;
+        if (td.precision - td.scale >= digits) {
+          const values = source.values as unknown as ArrayLike<number | bigint>;
+          return rescaleDecimal(source, (i) => BigInt(values[i]!), td, td.scale);
+        }
+      }
       throw mismatch(ctx, s, target);
     }
     case Type.Utf8:
-    case Type.Binary:
+    case Type.Binary: {
+      if (s.typeId === target.typeId) return relabel(source, target);
+      // Files written from large_string / large_binary Arrow data decode to the 64-bit-offset types.
+      const large = target.typeId === Type.Utf8 ? Type.LargeUtf8 : Type.LargeBinary;
+      if (s.typeId === large) return narrowOffsets(source, target, ctx);
+      throw mismatch(ctx, s, target);
+    }
     case Type.Bool:
     case Type.Date: {
       if (s.typeId === target.typeId) return relabel(source, target);
@@ -152,6 +184,64 @@ export function conformData(
 
 function relabel(source: AnyData, target: DataType): AnyData {
   return source.type === target ? source : source.clone(target);
+}
+
+/** Decimal digits of the widest value of a signed integer of each bit width. */
+const INTEGER_DIGITS: Readonly<Record<number, number>> = { 8: 3, 16: 5, 32: 10, 64: 20 };
+
+function readDecimal(source: AnyData, bitWidth: number, i: number): bigint {
+  return decimalWordsToBigInt(source.values as unknown as Uint32Array, i * (bitWidth / 32), bitWidth);
+}
+
+/** A decimal column of `target` from unscaled values, each multiplied by 10^`scaleUp`. */
+function rescaleDecimal(
+  source: AnyData,
+  unscaled: (i: number) => bigint,
+  target: Decimal,
+  scaleUp: number,
+): AnyData {
+  const stride = target.bitWidth / 32;
+  const out = new Uint32Array(source.length * stride);
+  const factor = 10n ** BigInt(scaleUp);
+  const modulus = 1n << BigInt(target.bitWidth);
+  for (let i = 0; i < source.length; i++) {
+    let v = unscaled(i) * factor;
+    if (v < 0n) v += modulus;
+    for (let k = 0; k < stride; k++) {
+      out[i * stride + k] = Number(v & 0xffffffffn);
+      v >>= 32n;
+    }
+  }
+  return source.clone(target, source.offset, source.length, source.nullCount, [
+    undefined,
+    out,
+    source.nullBitmap,
+    undefined,
+  ] as never);
+}
+
+/** LargeUtf8/LargeBinary (BigInt64 offsets) to Utf8/Binary (Int32 offsets), copying only the offsets. */
+function narrowOffsets(source: AnyData, target: DataType, ctx: ConformContext): AnyData {
+  const offsets = source.valueOffsets as unknown as BigInt64Array;
+  const length = source.length;
+  const base = length > 0 ? offsets[0]! : 0n;
+  const end = length > 0 ? offsets[length]! : 0n;
+  if (end - base > 0x7fffffffn) {
+    throw new WeirError(
+      'SCHEMA_MISMATCH',
+      `${ctx.table}: column ${ctx.column} in ${ctx.file} holds more than 2 GiB of ${String(target)} data in one batch`,
+      { details: { ...ctx, fileType: String(source.type), tableType: String(target) } },
+    );
+  }
+  const out = new Int32Array(length + 1);
+  for (let i = 0; i <= length; i++) out[i] = Number(offsets[i]! - base);
+  const values = (source.values as Uint8Array).subarray(Number(base), Number(end));
+  return source.clone(target, source.offset, length, source.nullCount, [
+    out,
+    values,
+    source.nullBitmap,
+    undefined,
+  ] as never);
 }
 
 const MICROS_PER_UNIT = [1_000_000n, 1000n, 1n, 0n]; // SECOND, MILLISECOND, MICROSECOND, NANOSECOND (divide)
@@ -176,11 +266,7 @@ function conformTimestamp(source: AnyData, target: Timestamp, ctx: ConformContex
   const values = source.values as BigInt64Array;
   const out = new BigInt64Array(source.length);
   if (unit === 3) {
-    for (let i = 0; i < source.length; i++) {
-      const v = values[i]!;
-      const q = v / 1000n;
-      out[i] = v < 0n && q * 1000n !== v ? q - 1n : q;
-    }
+    for (let i = 0; i < source.length; i++) out[i] = nanosToMicros(values[i]!);
   } else {
     const factor = MICROS_PER_UNIT[unit]!;
     for (let i = 0; i < source.length; i++) out[i] = values[i]! * factor;

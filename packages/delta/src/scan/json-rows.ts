@@ -10,11 +10,19 @@ import {
   type DataType,
   type Decimal,
   type Field,
+  makeVector,
+  Precision,
   type RecordBatch,
   type Timestamp,
   Type,
 } from 'apache-arrow';
-import { daysToIsoDate, decimalWordsToBigInt, formatDecimal, microsToIso } from '../log/arrow-plain.js';
+import {
+  daysToIsoDate,
+  decimalWordsToBigInt,
+  formatDecimal,
+  microsToIso,
+  nanosToMicros,
+} from '../log/arrow-plain.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
 
@@ -50,7 +58,10 @@ export function jsonValueAt(data: Data<DataType>, i: number): JsonValue {
       return typeof v === 'bigint' ? numberOrString(v) : v;
     }
     case Type.Float:
-      return jsonNumber(Number((data.values as unknown as ArrayLike<number>)[i]!));
+      // Half floats are stored as raw 16-bit patterns: let Arrow decode those.
+      return (type as unknown as { precision: Precision }).precision === Precision.HALF
+        ? jsonNumber(Number(makeVector(data).get(i)))
+        : jsonNumber(Number((data.values as unknown as ArrayLike<number>)[i]!));
     case Type.Decimal: {
       const d = type as Decimal;
       const stride = d.bitWidth / 32;
@@ -69,11 +80,7 @@ export function jsonValueAt(data: Data<DataType>, i: number): JsonValue {
       const t = type as Timestamp;
       const raw = (data.values as BigInt64Array)[i]!;
       const unit = t.unit as number;
-      let micros: bigint;
-      if (unit === 3) {
-        const q = raw / 1000n;
-        micros = raw < 0n && q * 1000n !== raw ? q - 1n : q;
-      } else micros = raw * UNIT_TO_MICROS[unit]!;
+      const micros = unit === 3 ? nanosToMicros(raw) : raw * UNIT_TO_MICROS[unit]!;
       return microsToIso(micros, Boolean(t.timezone));
     }
     case Type.Utf8: {
@@ -114,10 +121,16 @@ export function jsonValueAt(data: Data<DataType>, i: number): JsonValue {
       return out;
     }
     default: {
-      const v: unknown = (data as unknown as { get?(i: number): unknown }).get?.(i);
-      return v === undefined
-        ? null
-        : (JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))) as JsonValue);
+      // Types Delta does not produce (large strings, time, duration, ...): Arrow's own accessor,
+      // through a Vector (Data has none), made JSON-safe. Never a silent null for a valid value.
+      const v: unknown = makeVector(data).get(i);
+      if (v === null || v === undefined) return null;
+      if (typeof v === 'bigint') return numberOrString(v);
+      if (typeof v === 'number') return jsonNumber(v);
+      if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+      return JSON.parse(
+        JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? numberOrString(x) : x)),
+      ) as JsonValue;
     }
   }
 }

@@ -46,6 +46,8 @@ export function cloneState(state: TableState): TableState {
 
 /** `add.path` and `remove.path` are URI-encoded in the log: decode exactly once. */
 export function decodeLogPath(path: string): string {
+  // Nothing to decode without a '%' (decodeURIComponent would return the same string).
+  if (!path.includes('%')) return path;
   try {
     return decodeURIComponent(path);
   } catch {

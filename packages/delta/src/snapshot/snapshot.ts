@@ -5,7 +5,7 @@
  * checkpoint + later JSON commits; `refresh` moves to a newer version by replaying only the
  * commits after this one.
  */
-import { type ObjectStore, WeirError } from '@weir/storage';
+import { compareKeys, type ObjectMeta, type ObjectStore, WeirError } from '@weir/storage';
 import { parseCommitFile } from '../actions/codec.js';
 import type {
   AddAction,
@@ -16,11 +16,12 @@ import type {
   TxnAction,
 } from '../actions/types.js';
 import { readCheckpoint } from '../log/checkpoint-reader.js';
-import type { LogFile } from '../log/log-files.js';
+import { classifyLogKey, LOG_DIR, type LogFile, versionPrefix } from '../log/log-files.js';
 import {
   type LogListing,
   type LogSegment,
   listLog,
+  organizeListing,
   planLogSegment,
   readLastCheckpointHint,
 } from '../log/log-segment.js';
@@ -137,6 +138,9 @@ async function readCommit(store: ObjectStore, table: string, file: LogFile) {
   try {
     bytes = await store.get(file.key);
   } catch (err) {
+    // A transient storage failure stays what it is (retryable); only a commit that cannot be
+    // read at all is reported as a broken log.
+    if (err instanceof WeirError && err.retryable) throw err;
     throw new WeirError('CORRUPT_LOG', `${table}: cannot read commit ${file.key} (version ${file.version})`, {
       cause: err,
       details: { table, file: file.key, version: file.version },
@@ -183,6 +187,56 @@ function timestampOf(listing: LogListing, version: number): number {
   return cp?.files[0]?.lastModified ?? 0;
 }
 
+/** Versions below the target listed first when loading a given version; grows 10x per retry. */
+const VERSION_LIST_WINDOW = 1000;
+
+/**
+ * `_delta_log/` from `fromVersion` up to `version`, stopping there: on a long log, listing
+ * everything costs far more than loading an old version.
+ */
+async function listLogUpTo(store: ObjectStore, fromVersion: number, version: number): Promise<LogListing> {
+  const options = fromVersion > 0 ? { startAfter: `${LOG_DIR}${versionPrefix(fromVersion - 1)}.~` } : {};
+  const beyond = `${LOG_DIR}${versionPrefix(version + 1)}`;
+  const entries: ObjectMeta[] = [];
+  for await (const meta of store.list(LOG_DIR, options)) {
+    if (compareKeys(meta.key, beyond) >= 0) break;
+    entries.push(meta);
+  }
+  return organizeListing(entries);
+}
+
+/**
+ * The listing that loading `version` needs: from a window of versions below it that holds a
+ * checkpoint at or below it (1,000 versions, then 10,000, ..., then from 0), up to `version`.
+ * Where planning on it succeeds, it plans the same segment as a full listing (the newest
+ * checkpoint at or below `version`, and every commit after it, lie in that window).
+ */
+async function listLogForVersion(store: ObjectStore, version: number): Promise<LogListing> {
+  for (let window = VERSION_LIST_WINDOW; ; window *= 10) {
+    const from = Math.max(0, version - window);
+    const listing = await listLogUpTo(store, from, version);
+    if (from === 0 || listing.checkpoints.some((c) => c.version <= version)) return listing;
+  }
+}
+
+/**
+ * `_delta_log/` up to the first commit whose commit timestamp (made monotonic as in
+ * `commitTimestamps`) is after `timestamp`: the version at that instant is before it, and
+ * nothing after it matters.
+ */
+async function listLogUntil(store: ObjectStore, timestamp: number): Promise<LogListing> {
+  const entries: ObjectMeta[] = [];
+  let previous = Number.NEGATIVE_INFINITY;
+  for await (const meta of store.list(LOG_DIR)) {
+    entries.push(meta);
+    if (classifyLogKey(meta.key).type !== 'commit') continue;
+    const ts = meta.lastModified > previous ? meta.lastModified : previous + 1;
+    if (ts > timestamp) break;
+    previous = ts;
+  }
+  return organizeListing(entries);
+}
+
 /** Loads the snapshot of the latest version, or of a version / timestamp (time travel). */
 export async function loadSnapshot(store: ObjectStore, options: SnapshotOptions = {}): Promise<Snapshot> {
   const table = store.root;
@@ -201,6 +255,29 @@ export async function loadSnapshot(store: ObjectStore, options: SnapshotOptions 
       // Hint points at a checkpoint that is gone or incomplete: fall back to the full listing.
     }
   }
+  if (options.version !== undefined && Number.isSafeInteger(options.version) && options.version >= 0) {
+    const listing = await listLogForVersion(store, options.version);
+    let segment: LogSegment | undefined;
+    try {
+      segment = planLogSegment(listing, { table, version: options.version });
+    } catch {
+      // Missing, cleaned-up or not-yet-written versions: the full listing below decides, and
+      // names the error precisely.
+    }
+    if (segment) return snapshotFromSegment(store, segment, timestampOf(listing, segment.version));
+  }
+  if (options.timestamp !== undefined) {
+    const target = toMillis(options.timestamp);
+    const listing = await listLogUntil(store, target);
+    let segment: LogSegment | undefined;
+    try {
+      const version = versionAtTimestamp(commitTimestamps(listing), target, table);
+      segment = planLogSegment(listing, { table, version });
+    } catch {
+      // The full listing below decides, and names the error precisely.
+    }
+    if (segment) return snapshotFromSegment(store, segment, timestampOf(listing, segment.version));
+  }
   const listing = await listLog(store);
   let version = options.version;
   if (options.timestamp !== undefined) {
@@ -211,15 +288,18 @@ export async function loadSnapshot(store: ObjectStore, options: SnapshotOptions 
 }
 
 function toMillis(t: number | Date | string): number {
-  if (typeof t === 'number') return t;
-  if (t instanceof Date) return t.getTime();
-  const ms = Date.parse(t);
-  if (Number.isNaN(ms)) {
+  // ISO text without a zone means UTC (as Delta and Spark's default session zone do), not local time.
+  const zoneless =
+    typeof t === 'string' && /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(t.trim());
+  const text = zoneless ? `${(t as string).trim().replace(' ', 'T')}Z` : t;
+  const ms = typeof text === 'number' ? text : text instanceof Date ? text.getTime() : Date.parse(text);
+  // NaN would compare false with every commit time and silently resolve to the first version.
+  if (!Number.isFinite(ms)) {
     throw new WeirError(
       'INVALID_TIMESTAMP',
       `not a valid timestamp: ${t} (use ISO-8601, e.g. 2024-05-01T12:00:00Z)`,
       {
-        details: { timestamp: t },
+        details: { timestamp: typeof t === 'string' ? t : String(t) },
       },
     );
   }
