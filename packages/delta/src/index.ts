@@ -42,3 +42,4 @@ export { parsePartitionValue, type ScalarValue, serializePartitionValue } from '
 export type * from './schema/types.js';
 export { SUPPORTED_READER_FEATURES } from './snapshot/protocol-support.js';
 export { loadSnapshot, Snapshot, type SnapshotOptions } from './snapshot/snapshot.js';
+export * from './records/index.js';

@@ -1,0 +1,174 @@
+/**
+ * Coercion of JSON-ish values to Delta date, timestamp and timestamp_ntz values.
+ *
+ * - date -> days since 1970-01-01: 'YYYY-MM-DD'; a timestamp text (its UTC date, after applying
+ *   its zone); a Date object (its UTC date); an integer number or bigint of days.
+ * - timestamp -> microseconds since the epoch (UTC): ISO-8601 text with 'Z' or an offset, text
+ *   without a zone read as UTC, 'YYYY-MM-DD HH:MM:SS[.ffffff]', 'YYYY-MM-DD' (midnight UTC);
+ *   a Date object; a number in the builder's `numericTimestampUnit` (default epoch
+ *   MILLISECONDS, the usual JSON convention; 'us' and 's' on request) — fractions finer than a
+ *   microsecond are rounded to the nearest microsecond; a bigint of microseconds.
+ * - timestamp_ntz -> wall-clock microseconds read as UTC: the same texts, but a zone in the text
+ *   is an error (no zone is ever applied); numbers, bigints and Date objects as for timestamp
+ *   (a Date gives its UTC wall clock).
+ * Fraction digits beyond microseconds in text are truncated (as the partition value parser
+ * does). Results outside Date32 / int64 are errors.
+ *
+ * Results are numbers when within ±(2^53-1), else bigints; the common ISO forms are parsed
+ * without regex or BigInt (`fastTimestamp`), everything else by the shared text parsers of
+ * schema/partition-values.ts, so both paths accept and refuse exactly the same texts.
+ */
+import { daysFromCivil, parseDateText, parseTimestampText, utcMicros } from '../schema/partition-values.js';
+import type { DataType } from '../schema/types.js';
+import { fail } from './record-errors.js';
+
+const INT32_MIN = -2_147_483_648;
+const INT32_MAX = 2_147_483_647;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const MICROS_PER_DAY = 86_400_000_000n;
+/** Seconds bound under which a fast-path timestamp stays a safe integer of microseconds. */
+const FAST_SECONDS_LIMIT = 9e9;
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+function digit(s: string, i: number): number {
+  const d = s.charCodeAt(i) - 48;
+  return d >= 0 && d <= 9 ? d : Number.NaN;
+}
+
+function two(s: string, i: number): number {
+  return digit(s, i) * 10 + digit(s, i + 1);
+}
+
+/** Days of a 'YYYY-MM-DD' prefix (4-digit year) of s; NaN when it is not one. */
+function fastDays(s: string): number {
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return Number.NaN;
+  const year = two(s, 0) * 100 + two(s, 2);
+  const month = two(s, 5);
+  const day = two(s, 8);
+  if (!(month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month))) return Number.NaN;
+  return daysFromCivil(year, month, day);
+}
+
+/**
+ * 'YYYY-MM-DD(T| )HH:MM:SS[.f{1,9}][Z|±HH:MM]' -> microseconds (UTC when zoned, else wall
+ * clock); NaN for any other text, a zone when `ntz`, or a value far from the epoch.
+ */
+export function fastTimestamp(s: string, ntz: boolean): number {
+  const n = s.length;
+  if (n < 19) return Number.NaN;
+  const sep = s.charCodeAt(10);
+  if ((sep !== 84 && sep !== 32 && sep !== 116) || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58)
+    return Number.NaN;
+  const days = fastDays(s);
+  const hour = two(s, 11);
+  const minute = two(s, 14);
+  const second = two(s, 17);
+  if (!(hour <= 23 && minute <= 59 && second <= 59)) return Number.NaN;
+  let i = 19;
+  let fraction = 0;
+  if (i < n && s.charCodeAt(i) === 46) {
+    let digits = 0;
+    for (i++; i < n; i++) {
+      const d = digit(s, i);
+      if (Number.isNaN(d)) break;
+      if (digits < 6) fraction = fraction * 10 + d;
+      digits++;
+    }
+    if (digits === 0 || digits > 9) return Number.NaN;
+    for (let k = digits; k < 6; k++) fraction *= 10;
+  }
+  let offsetMinutes = 0;
+  if (i < n) {
+    if (ntz) return Number.NaN;
+    const c = s.charCodeAt(i);
+    if ((c === 90 || c === 122) && i + 1 === n) offsetMinutes = 0;
+    else if ((c === 43 || c === 45) && i + 6 === n && s.charCodeAt(i + 3) === 58) {
+      const oh = two(s, i + 1);
+      const om = two(s, i + 4);
+      if (!(oh <= 18 && om <= 59)) return Number.NaN;
+      offsetMinutes = (c === 45 ? -1 : 1) * (oh * 60 + om);
+    } else return Number.NaN;
+  }
+  const seconds = days * 86_400 + hour * 3600 + minute * 60 + second;
+  if (!(Math.abs(seconds) <= FAST_SECONDS_LIMIT)) return Number.NaN;
+  return seconds * 1_000_000 + fraction - offsetMinutes * 60_000_000;
+}
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
+}
+
+/** date: days since 1970-01-01. */
+export function coerceDate(v: unknown, type: DataType): number {
+  let days: number;
+  if (typeof v === 'string') {
+    days = v.length === 10 ? fastDays(v) : Number.NaN;
+    if (Number.isNaN(days)) {
+      const parsed = parseDateText(v);
+      if (parsed !== undefined) days = parsed;
+      else {
+        const ts = parseTimestampText(v);
+        if (ts === undefined) throw fail(type, v, 'not a date (YYYY-MM-DD) or ISO-8601 timestamp');
+        days = Number(floorDiv(utcMicros(ts), MICROS_PER_DAY));
+      }
+    }
+  } else if (typeof v === 'number') {
+    if (!Number.isInteger(v)) throw fail(type, v, 'a number of days since 1970-01-01 must be an integer');
+    days = v;
+  } else if (typeof v === 'bigint') {
+    days = v < BigInt(INT32_MIN) || v > BigInt(INT32_MAX) ? Number.NaN : Number(v);
+  } else if (v instanceof Date) {
+    const ms = v.getTime();
+    if (Number.isNaN(ms)) throw fail(type, v, 'an invalid Date');
+    days = Math.floor(ms / 86_400_000);
+  } else throw fail(type, v, "expected 'YYYY-MM-DD' text, a Date or a number of days");
+  if (!(days >= INT32_MIN && days <= INT32_MAX)) throw fail(type, v, 'out of range for date (32-bit days)');
+  return days === 0 ? 0 : days;
+}
+
+function checkInt64(b: bigint, type: DataType, v: unknown): bigint {
+  if (b < INT64_MIN || b > INT64_MAX) throw fail(type, v, 'out of range for a 64-bit microsecond timestamp');
+  return b;
+}
+
+/** Microseconds of `count` units of `factor` microseconds each (rounded to a whole microsecond). */
+function scaledMicros(count: number, factor: number, type: DataType, v: unknown): number | bigint {
+  if (!Number.isFinite(count)) throw fail(type, v, 'not a finite number');
+  const micros = count * factor;
+  if (Math.abs(micros) <= Number.MAX_SAFE_INTEGER) return Math.round(micros) || 0;
+  return checkInt64(
+    Number.isInteger(count) ? BigInt(count) * BigInt(factor) : BigInt(Math.round(micros)),
+    type,
+    v,
+  );
+}
+
+/**
+ * timestamp (ntz false) or timestamp_ntz (ntz true): microseconds. `factor` is microseconds per
+ * unit of a numeric input (1000 for milliseconds).
+ */
+export function coerceTimestamp(v: unknown, type: DataType, ntz: boolean, factor: number): number | bigint {
+  if (typeof v === 'string') {
+    const fast = fastTimestamp(v, ntz);
+    if (!Number.isNaN(fast)) return fast || 0;
+    const t = parseTimestampText(v);
+    if (t === undefined) throw fail(type, v, 'not an ISO-8601 timestamp');
+    if (ntz && t.offsetMinutes !== undefined)
+      throw fail(type, v, 'a timestamp_ntz value cannot carry a time zone or offset');
+    return checkInt64(ntz ? t.wallMicros : utcMicros(t), type, v);
+  }
+  if (typeof v === 'number') return scaledMicros(v, factor, type, v);
+  if (typeof v === 'bigint') return checkInt64(v, type, v);
+  if (v instanceof Date) {
+    const ms = v.getTime();
+    if (Number.isNaN(ms)) throw fail(type, v, 'an invalid Date');
+    return scaledMicros(ms, 1000, type, v);
+  }
+  throw fail(type, v, 'expected ISO-8601 text, a Date, a number or a bigint of microseconds');
+}
