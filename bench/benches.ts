@@ -8,6 +8,7 @@ import type { Bench } from './lib/result.js';
 
 export const BENCHES: Readonly<Record<string, () => Promise<Bench>>> = {
   scan: async () => (await import('./scan.js')).default,
+  'snapshot-load': async () => (await import('./snapshot-load.js')).default,
 };
 
 export function benchNames(): string[] {
