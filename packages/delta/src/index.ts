@@ -43,3 +43,19 @@ export type * from './schema/types.js';
 export { SUPPORTED_READER_FEATURES } from './snapshot/protocol-support.js';
 export { loadSnapshot, Snapshot, type SnapshotOptions } from './snapshot/snapshot.js';
 export * from './records/index.js';
+export { createTable, type CreateTableOptions, type CreateTableResult } from './table/create-table.js';
+export {
+  maybeCheckpoint,
+  type WriteInput,
+  type WriteMode,
+  type WriteOptions,
+  type WriteResult,
+  writeTable,
+} from './table/write-table.js';
+export { conformForWrite, reconcileSchema } from './table/schema-enforcement.js';
+export { KNOWN_PROPERTIES, validateProperties } from './table/table-config.js';
+export { type CommitResult, CommitConflictError, removeFromAdd, Transaction, type TransactionOptions } from './txn/transaction.js';
+export type { Conflict, ConflictReason } from './txn/conflict-checker.js';
+export { ENGINE_INFO, WEIR_VERSION } from './txn/engine-info.js';
+export { type CheckpointWritten, writeCheckpoint } from './log/checkpoint-writer.js';
+export { DataFileWriter, type DataFileWriterOptions, writeDataFiles } from './write/data-file-writer.js';
