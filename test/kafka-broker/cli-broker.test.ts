@@ -12,7 +12,12 @@ import { describe, expect, it } from 'vitest';
 import { WEIR_BIN } from '../support/cli.js';
 import { kafkajs, within } from './support.js';
 
-function startCli(args: string[]): { child: ChildProcess; bootstrap: Promise<string>; exit: Promise<number | null>; out: () => string } {
+function startCli(args: string[]): {
+  child: ChildProcess;
+  bootstrap: Promise<string>;
+  exit: Promise<number | null>;
+  out: () => string;
+} {
   const child = spawn(process.execPath, [WEIR_BIN, 'broker', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   const bootstrap = new Promise<string>((resolve, reject) => {
@@ -64,10 +69,16 @@ describe('weir broker', () => {
     const address = await within('the bootstrap address', first.bootstrap, 20_000);
     const port = address.split(':')[1]!;
     try {
-      const child = spawn(process.execPath, [WEIR_BIN, 'broker', '--port', port], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [WEIR_BIN, 'broker', '--port', port], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (c: Buffer) => void (stderr += c.toString()));
-      const code = await within('the second broker to fail', new Promise((r) => child.once('exit', r)), 20_000);
+      const code = await within(
+        'the second broker to fail',
+        new Promise((r) => child.once('exit', r)),
+        20_000,
+      );
       expect(code).toBe(1);
       expect(stderr).toMatch(/weir: cannot listen on 127\.0\.0\.1:\d+/);
     } finally {

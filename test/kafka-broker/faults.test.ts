@@ -7,7 +7,12 @@ import { type Kafka, Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { kafkajs, waitFor, withBroker } from './support.js';
 
-const CONSUMER = { sessionTimeout: 10_000, rebalanceTimeout: 10_000, heartbeatInterval: 300, maxWaitTimeInMs: 100 };
+const CONSUMER = {
+  sessionTimeout: 10_000,
+  rebalanceTimeout: 10_000,
+  heartbeatInterval: 300,
+  maxWaitTimeInMs: 100,
+};
 
 async function consumeAll(kafka: Kafka, groupId: string, topic: string, seen: Set<string>) {
   const consumer = kafka.consumer({ groupId, ...CONSUMER });
@@ -102,12 +107,18 @@ describe('fault hooks', () => {
       const seen = new Set<string>();
       const consumer = await consumeAll(kafka, 'phoenix-readers', 'phoenix', seen);
       try {
-        await producer.send({ topic: 'phoenix', messages: Array.from({ length: 50 }, (_, i) => ({ value: `a${i}` })) });
+        await producer.send({
+          topic: 'phoenix',
+          messages: Array.from({ length: 50 }, (_, i) => ({ value: `a${i}` })),
+        });
         await waitFor('first 50', () => seen.size === 50);
         const port = broker.port;
         await broker.restart({ downtimeMs: 300 });
         expect(broker.port).toBe(port);
-        await producer.send({ topic: 'phoenix', messages: Array.from({ length: 50 }, (_, i) => ({ value: `b${i}` })) });
+        await producer.send({
+          topic: 'phoenix',
+          messages: Array.from({ length: 50 }, (_, i) => ({ value: `b${i}` })),
+        });
         await waitFor('all 100 after the restart', () => seen.size === 100, 30_000);
         const offsets = await admin.fetchTopicOffsets('phoenix');
         expect(offsets.reduce((n, o) => n + Number(o.high), 0)).toBe(100);

@@ -27,8 +27,15 @@ describe('kafkajs admin', () => {
         expect(await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 3 }] })).toBe(false);
         const meta = await admin.fetchTopicMetadata({ topics: ['orders', 'defaults'] });
         const byName = new Map(meta.topics.map((t) => [t.name, t]));
-        expect(byName.get('orders')!.partitions.map((p) => p.partitionId).sort()).toEqual([0, 1, 2]);
-        expect(byName.get('orders')!.partitions.every((p) => p.leader === 1 && p.replicas.length === 1)).toBe(true);
+        expect(
+          byName
+            .get('orders')!
+            .partitions.map((p) => p.partitionId)
+            .sort(),
+        ).toEqual([0, 1, 2]);
+        expect(byName.get('orders')!.partitions.every((p) => p.leader === 1 && p.replicas.length === 1)).toBe(
+          true,
+        );
         expect(byName.get('defaults')!.partitions).toHaveLength(1);
         const cluster = await admin.describeCluster();
         expect(cluster.brokers).toEqual([{ nodeId: 1, host: '127.0.0.1', port: broker.port }]);
@@ -49,8 +56,12 @@ describe('kafkajs admin', () => {
       try {
         await expect(
           admin.createTopics({ topics: [{ topic: 'replicated', numPartitions: 1, replicationFactor: 3 }] }),
-        ).rejects.toMatchObject({ errors: [expect.objectContaining({ type: 'INVALID_REPLICATION_FACTOR' })] });
-        await expect(admin.createTopics({ topics: [{ topic: 'bad name!', numPartitions: 1 }] })).rejects.toMatchObject({
+        ).rejects.toMatchObject({
+          errors: [expect.objectContaining({ type: 'INVALID_REPLICATION_FACTOR' })],
+        });
+        await expect(
+          admin.createTopics({ topics: [{ topic: 'bad name!', numPartitions: 1 }] }),
+        ).rejects.toMatchObject({
           errors: [expect.objectContaining({ type: 'INVALID_TOPIC_EXCEPTION' })],
         });
         await expect(admin.deleteTopics({ topics: ['missing'] })).rejects.toThrow();

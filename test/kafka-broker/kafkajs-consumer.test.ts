@@ -7,7 +7,12 @@ import { type Consumer, Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { kafkajs, waitFor, withBroker, within } from './support.js';
 
-const FAST = { sessionTimeout: 10_000, rebalanceTimeout: 10_000, heartbeatInterval: 500, maxWaitTimeInMs: 100 };
+const FAST = {
+  sessionTimeout: 10_000,
+  rebalanceTimeout: 10_000,
+  heartbeatInterval: 500,
+  maxWaitTimeInMs: 100,
+};
 
 describe('kafkajs consumer group', () => {
   it('consumes with eachBatch and manual commits; the next member resumes from the commits', async () => {
@@ -34,7 +39,11 @@ describe('kafkajs consumer group', () => {
               resolveOffset(m.offset);
             }
             await consumer!.commitOffsets([
-              { topic: batch.topic, partition: batch.partition, offset: String(Number(batch.lastOffset()) + 1) },
+              {
+                topic: batch.topic,
+                partition: batch.partition,
+                offset: String(Number(batch.lastOffset()) + 1),
+              },
             ]);
             await heartbeat();
           },
@@ -45,9 +54,15 @@ describe('kafkajs consumer group', () => {
           return committed[0]!.partitions.every((p) => p.offset === '100');
         });
         const described = await admin.describeGroups(['ledger-readers']);
-        expect(described.groups[0]).toMatchObject({ groupId: 'ledger-readers', state: 'Stable', protocolType: 'consumer' });
+        expect(described.groups[0]).toMatchObject({
+          groupId: 'ledger-readers',
+          state: 'Stable',
+          protocolType: 'consumer',
+        });
         expect(described.groups[0]!.members).toHaveLength(1);
-        expect((await admin.listGroups()).groups).toEqual([{ groupId: 'ledger-readers', protocolType: 'consumer' }]);
+        expect((await admin.listGroups()).groups).toEqual([
+          { groupId: 'ledger-readers', protocolType: 'consumer' },
+        ]);
         await consumer.disconnect();
         consumer = undefined;
         expect(new Set(seen).size).toBe(300);
@@ -58,7 +73,9 @@ describe('kafkajs consumer group', () => {
         await consumer.connect();
         await consumer.subscribe({ topic: 'ledger', fromBeginning: true });
         const later: string[] = [];
-        await consumer.run({ eachMessage: async ({ message }) => void later.push(message.value!.toString()) });
+        await consumer.run({
+          eachMessage: async ({ message }) => void later.push(message.value!.toString()),
+        });
         await waitFor('the new record', () => later.length >= 1);
         await new Promise((r) => setTimeout(r, 300));
         expect(later).toEqual(['second-0']);
@@ -77,7 +94,10 @@ describe('kafkajs consumer group', () => {
       await Promise.all([producer.connect(), consumer.connect()]);
       try {
         broker.ensureTopic('tape', 1);
-        await producer.send({ topic: 'tape', messages: Array.from({ length: 20 }, (_, i) => ({ value: String(i) })) });
+        await producer.send({
+          topic: 'tape',
+          messages: Array.from({ length: 20 }, (_, i) => ({ value: String(i) })),
+        });
         await consumer.subscribe({ topic: 'tape', fromBeginning: true });
         const offsets: number[] = [];
         let sought = false;

@@ -31,7 +31,8 @@ describe('kafkajs volume', () => {
         const inFlight: Promise<unknown>[] = [];
         for (let i = 0; i < TOTAL; i += PER_SEND) {
           const messages = [];
-          for (let j = i; j < i + PER_SEND; j++) messages.push({ partition: j % PARTITIONS, value: String(j) });
+          for (let j = i; j < i + PER_SEND; j++)
+            messages.push({ partition: j % PARTITIONS, value: String(j) });
           inFlight.push(producer.send({ topic: 'million', acks: 1, messages }));
           if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
         }
@@ -72,7 +73,9 @@ describe('kafkajs volume', () => {
         expect(outOfOrder).toBe(0);
         expect(seen.every((v) => v === 1)).toBe(true);
         expect(lastOffset).toEqual(new Array(PARTITIONS).fill(TOTAL / PARTITIONS - 1));
-        process.stderr.write(`[kafka-broker] 1M records: produced in ${producedMs} ms, consumed in ${consumedMs} ms\n`);
+        process.stderr.write(
+          `[kafka-broker] 1M records: produced in ${producedMs} ms, consumed in ${consumedMs} ms\n`,
+        );
       } finally {
         await consumer.disconnect();
         await Promise.all([admin.disconnect(), producer.disconnect()]);

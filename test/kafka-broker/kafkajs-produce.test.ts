@@ -5,8 +5,7 @@
  */
 import { CompressionTypes, Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { kafkajs, waitFor, within } from './support.js';
-import { withBroker } from './support.js';
+import { kafkajs, waitFor, withBroker, within } from './support.js';
 
 describe('kafkajs producer', () => {
   it('appends with acks 1, all and 0, with consecutive offsets', async () => {
@@ -16,8 +15,14 @@ describe('kafkajs producer', () => {
       await producer.connect();
       try {
         broker.ensureTopic('acks', 1);
-        const one = await producer.send({ topic: 'acks', acks: 1, messages: [{ value: 'a' }, { value: 'b' }] });
-        expect(one).toEqual([expect.objectContaining({ topicName: 'acks', partition: 0, errorCode: 0, baseOffset: '0' })]);
+        const one = await producer.send({
+          topic: 'acks',
+          acks: 1,
+          messages: [{ value: 'a' }, { value: 'b' }],
+        });
+        expect(one).toEqual([
+          expect.objectContaining({ topicName: 'acks', partition: 0, errorCode: 0, baseOffset: '0' }),
+        ]);
         const all = await producer.send({ topic: 'acks', acks: -1, messages: [{ value: 'c' }] });
         expect(all[0]).toMatchObject({ errorCode: 0, baseOffset: '2' });
         await producer.send({ topic: 'acks', acks: 0, messages: [{ value: 'd' }, { value: 'e' }] });
@@ -69,7 +74,9 @@ describe('kafkajs producer', () => {
       await Promise.all([producer.connect(), consumer.connect()]);
       try {
         broker.ensureTopic('zipped', 2);
-        const values = Array.from({ length: 500 }, (_, i) => JSON.stringify({ id: i, text: 'x'.repeat(i % 50) }));
+        const values = Array.from({ length: 500 }, (_, i) =>
+          JSON.stringify({ id: i, text: 'x'.repeat(i % 50) }),
+        );
         await producer.send({
           topic: 'zipped',
           compression: CompressionTypes.GZIP,
@@ -84,7 +91,10 @@ describe('kafkajs producer', () => {
         const done = new Promise<void>((resolve) => {
           void consumer.run({
             eachMessage: async ({ message }) => {
-              got.set(message.key!.toString(), `${message.value!.toString()}|${message.headers!.n!.toString()}`);
+              got.set(
+                message.key!.toString(),
+                `${message.value!.toString()}|${message.headers!.n!.toString()}`,
+              );
               if (got.size === values.length) resolve();
             },
           });

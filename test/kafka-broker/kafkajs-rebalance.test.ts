@@ -109,7 +109,9 @@ describe('kafkajs group rebalancing', () => {
         const hw = await admin.fetchTopicOffsets(TOPIC);
         await waitFor('final commits', async () => {
           const now = await admin.fetchOffsets({ groupId: 'rebalancers', topics: [TOPIC] });
-          return now[0]!.partitions.every((p) => p.offset === hw.find((h) => h.partition === p.partition)!.high);
+          return now[0]!.partitions.every(
+            (p) => p.offset === hw.find((h) => h.partition === p.partition)!.high,
+          );
         });
         expect(committed[0]!.partitions).toHaveLength(PARTITIONS);
         expect(countSeen()).toBe(TOTAL);

@@ -41,11 +41,16 @@ describe.skipIf(rd.module === null)(`librdkafka client (${rd.reason})`, () => {
       const stored = broker.topics.get('rd-orders')!.partitions.flatMap((p) => p.liveBatches());
       expect(stored.every((b) => b.buf.readBigInt64BE(43) >= 0n)).toBe(true); // producer id set
 
-      const consumer = kafka.consumer({ kafkaJS: { groupId: 'rd-group', fromBeginning: true, autoCommit: true, autoCommitInterval: 200 } });
+      const consumer = kafka.consumer({
+        kafkaJS: { groupId: 'rd-group', fromBeginning: true, autoCommit: true, autoCommitInterval: 200 },
+      });
       await consumer.connect();
       await consumer.subscribe({ topics: ['rd-orders'] });
       const got = new Set<string>();
-      await consumer.run({ eachMessage: async ({ message }: { message: { value: Buffer } }) => void got.add(message.value.toString()) });
+      await consumer.run({
+        eachMessage: async ({ message }: { message: { value: Buffer } }) =>
+          void got.add(message.value.toString()),
+      });
       try {
         await waitFor('3000 records through librdkafka', () => got.size === values.length, 30_000);
         const admin = kafkajs(broker).admin();
@@ -76,13 +81,19 @@ describe.skipIf(rd.module === null)(`librdkafka client (${rd.reason})`, () => {
         });
         await producer.disconnect();
         const batches = broker.topics.partition(`rd-${codec}`, 0)!.liveBatches();
-        expect(batches.every((b) => (b.buf.readInt16BE(21) & 7) === CODEC_ID[codec]), codec).toBe(true);
+        expect(
+          batches.every((b) => (b.buf.readInt16BE(21) & 7) === CODEC_ID[codec]),
+          codec,
+        ).toBe(true);
       }
       const consumer = kafka.consumer({ kafkaJS: { groupId: 'rd-codecs', fromBeginning: true } });
       await consumer.connect();
       await consumer.subscribe({ topics: CODECS.map((c) => `rd-${c}`) });
       const got = new Set<string>();
-      await consumer.run({ eachMessage: async ({ message }: { message: { value: Buffer } }) => void got.add(message.value.toString()) });
+      await consumer.run({
+        eachMessage: async ({ message }: { message: { value: Buffer } }) =>
+          void got.add(message.value.toString()),
+      });
       try {
         await waitFor('every compressed record', () => got.size === CODECS.length * 200, 30_000);
         for (const codec of CODECS) expect(got.has(`${codec}:199:${'z'.repeat(100)}`)).toBe(true);
@@ -100,8 +111,14 @@ describe.skipIf(rd.module === null)(`librdkafka client (${rd.reason})`, () => {
       const rdProducer = rdk.producer({});
       const jsProducer = js.producer({ createPartitioner: Partitioners.DefaultPartitioner });
       await Promise.all([rdProducer.connect(), jsProducer.connect()]);
-      await rdProducer.send({ topic: 'cross', messages: Array.from({ length: 100 }, (_, i) => ({ value: `rd-${i}` })) });
-      await jsProducer.send({ topic: 'cross', messages: Array.from({ length: 100 }, (_, i) => ({ value: `js-${i}` })) });
+      await rdProducer.send({
+        topic: 'cross',
+        messages: Array.from({ length: 100 }, (_, i) => ({ value: `rd-${i}` })),
+      });
+      await jsProducer.send({
+        topic: 'cross',
+        messages: Array.from({ length: 100 }, (_, i) => ({ value: `js-${i}` })),
+      });
       await Promise.all([rdProducer.disconnect(), jsProducer.disconnect()]);
 
       const jsSeen = new Set<string>();
@@ -111,10 +128,19 @@ describe.skipIf(rd.module === null)(`librdkafka client (${rd.reason})`, () => {
       await Promise.all([jsConsumer.connect(), rdConsumer.connect()]);
       await jsConsumer.subscribe({ topic: 'cross', fromBeginning: true });
       await rdConsumer.subscribe({ topics: ['cross'] });
-      await jsConsumer.run({ eachMessage: async ({ message }) => void jsSeen.add(message.value!.toString()) });
-      await rdConsumer.run({ eachMessage: async ({ message }: { message: { value: Buffer } }) => void rdSeen.add(message.value.toString()) });
+      await jsConsumer.run({
+        eachMessage: async ({ message }) => void jsSeen.add(message.value!.toString()),
+      });
+      await rdConsumer.run({
+        eachMessage: async ({ message }: { message: { value: Buffer } }) =>
+          void rdSeen.add(message.value.toString()),
+      });
       try {
-        await waitFor('both consumers to see all 200', () => jsSeen.size === 200 && rdSeen.size === 200, 30_000);
+        await waitFor(
+          'both consumers to see all 200',
+          () => jsSeen.size === 200 && rdSeen.size === 200,
+          30_000,
+        );
       } finally {
         await Promise.all([jsConsumer.disconnect(), rdConsumer.disconnect()]);
       }

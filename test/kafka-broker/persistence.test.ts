@@ -29,9 +29,14 @@ describe('persistence', () => {
       const admin = kafka.admin();
       const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
       await Promise.all([admin.connect(), producer.connect()]);
-      await admin.createTopics({ topics: [{ topic: 'kept', numPartitions: 2, configEntries: [{ name: 'retention.ms', value: '-1' }] }] });
+      await admin.createTopics({
+        topics: [{ topic: 'kept', numPartitions: 2, configEntries: [{ name: 'retention.ms', value: '-1' }] }],
+      });
       for (let i = 0; i < 100; i++) values.push(`v${i}`);
-      await producer.send({ topic: 'kept', messages: values.map((value, i) => ({ value, partition: i % 2 })) });
+      await producer.send({
+        topic: 'kept',
+        messages: values.map((value, i) => ({ value, partition: i % 2 })),
+      });
       const consumer = kafka.consumer({ groupId: 'keepers', maxWaitTimeInMs: 100, heartbeatInterval: 500 });
       await consumer.connect();
       await consumer.subscribe({ topic: 'kept', fromBeginning: true });
@@ -41,7 +46,9 @@ describe('persistence', () => {
         eachMessage: async ({ partition, message }) => {
           // Commit only the first 30 records of each partition.
           if (Number(message.offset) < 30) {
-            await consumer.commitOffsets([{ topic: 'kept', partition, offset: String(Number(message.offset) + 1) }]);
+            await consumer.commitOffsets([
+              { topic: 'kept', partition, offset: String(Number(message.offset) + 1) },
+            ]);
           }
           n++;
         },

@@ -89,7 +89,13 @@ function crc32c(data: Buffer): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
-function request(apiKey: number, version: number, correlationId: number, body: Buffer, clientId = 'raw'): Buffer {
+function request(
+  apiKey: number,
+  version: number,
+  correlationId: number,
+  body: Buffer,
+  clientId = 'raw',
+): Buffer {
   const payload = Buffer.concat([i16(apiKey), i16(version), i32(correlationId), str(clientId), body]);
   return Buffer.concat([i32(payload.length), payload]);
 }
@@ -128,7 +134,18 @@ describe('protocol errors from a misbehaving client', () => {
         expect(v2.readInt16BE(0)).toBe(0);
         expect(v2.readInt32BE(2)).toBe(SUPPORTED_APIS.length);
         // v3 is flexible: header v2 with tagged fields and a compact body we do not parse.
-        const flexible = Buffer.concat([i16(18), i16(3), i32(2), str('rdkafka'), i8(0), i8(8), Buffer.from('librdk'), i8(4), Buffer.from('2.1'), i8(0)]);
+        const flexible = Buffer.concat([
+          i16(18),
+          i16(3),
+          i32(2),
+          str('rdkafka'),
+          i8(0),
+          i8(8),
+          Buffer.from('librdk'),
+          i8(4),
+          Buffer.from('2.1'),
+          i8(0),
+        ]);
         c.send(Buffer.concat([i32(flexible.length), flexible]));
         const v3 = (await c.next()) as Buffer;
         expect(v3.readInt16BE(0)).toBe(KafkaErrorCode.UNSUPPORTED_VERSION);
@@ -189,7 +206,9 @@ describe('protocol errors from a misbehaving client', () => {
         c.send(produce('crc', 0, original.subarray(0, original.length - 3)));
         expect(produceResult((await c.next()) as Buffer).errorCode).toBe(KafkaErrorCode.CORRUPT_MESSAGE);
         c.send(produce('nope', 0, original));
-        expect(produceResult((await c.next()) as Buffer).errorCode).toBe(KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        expect(produceResult((await c.next()) as Buffer).errorCode).toBe(
+          KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        );
         // The same bytes again are fine (not idempotent: a new copy at offset 2).
         c.send(produce('crc', 0, original));
         expect(produceResult((await c.next()) as Buffer)).toEqual({ errorCode: 0, baseOffset: 2 });
@@ -212,7 +231,10 @@ describe('protocol errors from a misbehaving client', () => {
       await producer.send({ topic: 'once', acks: -1, messages: [{ value: 'a' }, { value: 'b' }] });
       await producer.send({ topic: 'once', acks: -1, messages: [{ value: 'c' }] });
       await producer.disconnect();
-      const [first, second] = broker.topics.partition('once', 0)!.liveBatches().map((b) => Buffer.from(b.buf));
+      const [first, second] = broker.topics
+        .partition('once', 0)!
+        .liveBatches()
+        .map((b) => Buffer.from(b.buf));
 
       const c = await raw(broker.port);
       try {
@@ -227,14 +249,18 @@ describe('protocol errors from a misbehaving client', () => {
         gap.writeInt32BE(10, 53);
         gap.writeUInt32BE(crc32c(gap.subarray(21)), 17);
         c.send(produce('once', 0, gap));
-        expect(produceResult((await c.next()) as Buffer).errorCode).toBe(KafkaErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+        expect(produceResult((await c.next()) as Buffer).errorCode).toBe(
+          KafkaErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+        );
         // A new epoch of the same producer must start again at sequence 0.
         const bumped = Buffer.from(second!);
         bumped.writeInt16BE(1, 51);
         bumped.writeInt32BE(3, 53);
         bumped.writeUInt32BE(crc32c(bumped.subarray(21)), 17);
         c.send(produce('once', 0, bumped));
-        expect(produceResult((await c.next()) as Buffer).errorCode).toBe(KafkaErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+        expect(produceResult((await c.next()) as Buffer).errorCode).toBe(
+          KafkaErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+        );
         expect(broker.highWatermark('once', 0)).toBe(3);
       } finally {
         c.close();

@@ -14,7 +14,10 @@ export interface ChildResult {
   stderr: string;
 }
 
-export function startFixture(fixture: string, args: string[]): { child: ChildProcess; done: Promise<ChildResult> } {
+export function startFixture(
+  fixture: string,
+  args: string[],
+): { child: ChildProcess; done: Promise<ChildResult> } {
   const child = spawn(
     process.execPath,
     ['--conditions=@weir/source', '--import', 'tsx', path.join(REPO_ROOT, 'test/fixtures', fixture), ...args],

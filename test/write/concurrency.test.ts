@@ -7,9 +7,9 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { LocalStore } from '@weir/storage';
 import { batchToJsonRows, createTable, loadSnapshot, parseSchema, scanSnapshot } from '@weir/delta';
+import { LocalStore } from '@weir/storage';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runFixture } from '../support/processes.js';
 
 const schema = parseSchema(
@@ -54,7 +54,9 @@ function commitVersions(dir: string): number[] {
 describe('concurrent writers (OS processes)', () => {
   it('8 processes x 100 appends: 800 commits, contiguous, every row exactly once', async () => {
     const dir = await newTable();
-    const results = await Promise.all(Array.from({ length: 8 }, (_, w) => runFixture('writer-child.ts', [dir, 'append', String(w), '100'])));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, w) => runFixture('writer-child.ts', [dir, 'append', String(w), '100'])),
+    );
     for (const r of results) {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
@@ -66,10 +68,14 @@ describe('concurrent writers (OS processes)', () => {
     expect(reported).toEqual(Array.from({ length: 800 }, (_, i) => i + 1));
     const snapshot = await loadSnapshot(new LocalStore(dir));
     expect(snapshot.files()).toHaveLength(800);
-    const expected = Array.from({ length: 8 }, (_, w) => Array.from({ length: 500 }, (_, k) => w * 1_000_000 + k)).flat();
+    const expected = Array.from({ length: 8 }, (_, w) =>
+      Array.from({ length: 500 }, (_, k) => w * 1_000_000 + k),
+    ).flat();
     expect(await ids(dir)).toEqual(expected.sort((a, b) => a - b));
     // Checkpoints were written along the way (every 10 commits) and read back consistently.
-    expect(readdirSync(path.join(dir, '_delta_log')).some((f) => f.endsWith('.checkpoint.parquet'))).toBe(true);
+    expect(readdirSync(path.join(dir, '_delta_log')).some((f) => f.endsWith('.checkpoint.parquet'))).toBe(
+      true,
+    );
   }, 240_000);
 
   it('an overwrite racing appends either wins cleanly or fails with CONCURRENT_APPEND', async () => {
@@ -86,7 +92,12 @@ describe('concurrent writers (OS processes)', () => {
       // Won: the table is its 3 rows plus whatever appends committed after it, nothing from before.
       const v = overwrite.lines[0]!.version as number;
       const after = appends.lines.filter((l) => (l.version as number) > v).map((l) => l.i as number);
-      const expected = [9_000_000, 9_000_001, 9_000_002, ...after.flatMap((i) => appended.slice(i * 5, i * 5 + 5))];
+      const expected = [
+        9_000_000,
+        9_000_001,
+        9_000_002,
+        ...after.flatMap((i) => appended.slice(i * 5, i * 5 + 5)),
+      ];
       expect(got).toEqual(expected.sort((a, b) => a - b));
     } else {
       expect(overwrite.code).toBe(3);
@@ -99,13 +110,17 @@ describe('concurrent writers (OS processes)', () => {
 
   it('6 processes racing the same appId: exactly one commits', async () => {
     const dir = await newTable();
-    const results = await Promise.all(Array.from({ length: 6 }, (_, w) => runFixture('writer-child.ts', [dir, 'appid', String(w)])));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, w) => runFixture('writer-child.ts', [dir, 'appid', String(w)])),
+    );
     const committed = results.filter((r) => r.code === 0 && r.lines[0]?.skipped === false);
     expect(committed).toHaveLength(1);
     for (const r of results) {
       if (r === committed[0]) continue;
       // The others either saw the stored version (skipped) or lost the race with a conflict.
-      expect(r.code === 3 ? r.lines[0]!.conflict : r.lines[0]?.skipped).toBe(r.code === 3 ? 'CONCURRENT_TRANSACTION' : true);
+      expect(r.code === 3 ? r.lines[0]!.conflict : r.lines[0]?.skipped).toBe(
+        r.code === 3 ? 'CONCURRENT_TRANSACTION' : true,
+      );
     }
     const snapshot = await loadSnapshot(new LocalStore(dir));
     expect(snapshot.appTransactionVersion('race')).toBe(1);

@@ -30,7 +30,7 @@ import {
 import { decimalWordsToBigInt, nanosToMicros } from '../log/arrow-plain.js';
 import { deltaTypeToArrow } from '../schema/arrow.js';
 import type { DataType as DeltaType, StructType } from '../schema/types.js';
-import { nullData } from './arrow-kernels.js';
+import { nullData, takeData } from './arrow-kernels.js';
 
 type AnyData = Data<DataType>;
 
@@ -66,6 +66,7 @@ export function conformData(
   target: DataType,
   ctx: ConformContext,
 ): AnyData {
+  if (source.type.typeId === Type.Dictionary) source = decodeDictionary(source, ctx);
   const s = source.type;
   switch (target.typeId) {
     case Type.Struct: {
@@ -331,4 +332,51 @@ export function conformBatchToSchema(
   }
   const data = makeData({ type: new ArrowStruct(fields), length: batch.numRows, nullCount: 0, children });
   return new RecordBatch(new Schema(fields), data);
+}
+
+/**
+ * Dictionary-encoded input (what apache-arrow's `tableFromArrays` makes of string arrays, and
+ * what Arrow producers use for low-cardinality columns) is decoded to plain values: Delta
+ * tables store plain types, and Parquet re-applies dictionary encoding on write anyway.
+ */
+function decodeDictionary(source: AnyData, ctx: ConformContext): AnyData {
+  const dictionary = (source as unknown as { dictionary?: { data: AnyData[] } }).dictionary;
+  const chunks = dictionary?.data ?? [];
+  const valueType = (source.type as unknown as { dictionary: DataType }).dictionary;
+  if (chunks.length !== 1) {
+    if (chunks.length === 0) return nullData(valueType, source.length);
+    throw new WeirError(
+      'UNSUPPORTED_TYPE',
+      `${ctx.table}: column ${ctx.column} has a dictionary split into ${chunks.length} chunks`,
+      {
+        details: { ...ctx },
+      },
+    );
+  }
+  const dict = chunks[0]!;
+  const indices = source.values as unknown as ArrayLike<number | bigint>;
+  const rows = new Int32Array(source.length);
+  const valid = new Uint8Array((source.length + 7) >> 3);
+  let nulls = 0;
+  for (let i = 0; i < source.length; i++) {
+    const ok = source.getValid(i);
+    const idx = ok ? Number(indices[i]) : 0;
+    if (ok && dict.getValid(idx)) {
+      rows[i] = idx;
+      valid[i >> 3]! |= 1 << (i & 7);
+    } else {
+      rows[i] = 0;
+      nulls++;
+    }
+  }
+  if (dict.length === 0) return nullData(valueType, source.length);
+  const taken = takeData(dict, rows);
+  return nulls === 0
+    ? taken
+    : taken.clone(taken.type, 0, taken.length, nulls, [
+        taken.valueOffsets,
+        taken.values,
+        valid,
+        undefined,
+      ] as never);
 }

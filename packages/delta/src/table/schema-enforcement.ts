@@ -122,7 +122,9 @@ function reconcileStruct(ctx: Ctx, target: StructType, input: StructType, prefix
       continue;
     }
     const tf = fields[ci]!;
-    fields[ci] = { ...tf, type: reconcileType(ctx, tf, tf.type, inField.type, path) };
+    // reconcileType may record a type change in tf.metadata: compute it before copying tf.
+    const type = reconcileType(ctx, tf, tf.type, inField.type, path);
+    fields[ci] = { ...tf, type };
   }
   return { type: 'struct', fields };
 }
