@@ -10,7 +10,7 @@ import { Schema } from 'apache-arrow';
 import { arrowSchemaToDelta } from '../schema/arrow.js';
 import type { StructType } from '../schema/types.js';
 import { Transaction } from '../txn/transaction.js';
-import { newTableActions, tryLoadSnapshot } from './write-table.js';
+import { assertEmptyLocation, newTableActions, tryLoadSnapshot } from './write-table.js';
 
 export interface CreateTableOptions {
   schema: StructType | Schema;
@@ -39,6 +39,7 @@ export async function createTable(
       details: { table, version: existing.version },
     });
   }
+  await assertEmptyLocation(store);
   const schema = options.schema instanceof Schema ? arrowSchemaToDelta(options.schema) : options.schema;
   const now = options.now ?? Date.now;
   const partitionColumns = options.partitionColumns ?? [];

@@ -94,6 +94,25 @@ export async function tryLoadSnapshot(store: ObjectStore): Promise<Snapshot | un
   }
 }
 
+const ORPHAN_DATA_FILE = /^part-[0-9a-f-]{36}\.(zstd|snappy|uncompressed)\.parquet$/;
+
+/**
+ * Refuses to create a table in a location that already holds objects but no Delta log (a
+ * plain Parquet folder, another tool's data): adopting it would hide or mix foreign files.
+ */
+export async function assertEmptyLocation(store: ObjectStore): Promise<void> {
+  for await (const meta of store.list('')) {
+    // Weir data files left by a create that crashed before its first commit are not foreign.
+    const name = meta.key.slice(meta.key.lastIndexOf('/') + 1);
+    if (meta.key.startsWith('_delta_log/') || ORPHAN_DATA_FILE.test(name)) continue;
+    throw new WeirError(
+      'NOT_A_DELTA_TABLE',
+      `${store.root} is not a Delta table (no _delta_log/) but is not empty either (e.g. ${meta.key}); refusing to create a table there`,
+      { details: { table: store.root, example: meta.key } },
+    );
+  }
+}
+
 export interface NewTableSpec {
   schema: StructType;
   partitionColumns: readonly string[];
@@ -235,6 +254,7 @@ export async function writeTable(
   let protocolChange: ReturnType<typeof requiredProtocol> | undefined;
   const creating = snapshot === undefined;
   if (!snapshot) {
+    await assertEmptyLocation(store);
     if (!firstBatch) {
       throw new WeirError(
         'EMPTY_INPUT',
