@@ -9,6 +9,11 @@ import type { Bench } from './lib/result.js';
 export const BENCHES: Readonly<Record<string, () => Promise<Bench>>> = {
   scan: async () => (await import('./scan.js')).default,
   'snapshot-load': async () => (await import('./snapshot-load.js')).default,
+  's3-commit': async () => (await import('./s3-commit.js')).default,
+  's3-upload': async () => (await import('./s3-upload.js')).default,
+  broker: async () => (await import('./broker.js')).default,
+  write: async () => (await import('./write.js')).default,
+  commit: async () => (await import('./commit.js')).default,
 };
 
 export function benchNames(): string[] {

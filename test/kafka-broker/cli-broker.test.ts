@@ -73,7 +73,9 @@ describe('weir broker', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stderr = '';
-      child.stderr.on('data', (c: Buffer) => void (stderr += c.toString()));
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+      });
       const code = await within(
         'the second broker to fail',
         new Promise((r) => child.once('exit', r)),

@@ -133,7 +133,11 @@ describe('kafkajs consumer group', () => {
         broker.ensureTopic('quiet', 1);
         await consumer.subscribe({ topic: 'quiet', fromBeginning: true });
         let receivedAt = 0;
-        await consumer.run({ eachMessage: async () => void (receivedAt = Date.now()) });
+        await consumer.run({
+          eachMessage: async () => {
+            receivedAt = Date.now();
+          },
+        });
         await waitFor('the consumer to park a fetch', () => broker.waiters.size > 0, 10_000);
         const sentAt = Date.now();
         await producer.send({ topic: 'quiet', messages: [{ value: 'ping' }] });

@@ -25,7 +25,9 @@ async function raw(port: number): Promise<Raw> {
   let closed = false;
   let lastCorr = -1;
   const waiters: (() => void)[] = [];
-  const wake = () => waiters.splice(0).forEach((w) => w());
+  const wake = () => {
+    for (const w of waiters.splice(0)) w();
+  };
   socket.on('data', (c: Buffer) => {
     buf = Buffer.concat([buf, c]);
     wake();

@@ -8,7 +8,8 @@ import { type Broker, type BrokerOptions, jsonLinesLogger, startBroker } from '@
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 
 /** KB_DEBUG=1 prints the broker's debug log and kafkajs's logs to stderr. */
-const DEBUG = Boolean(process.env.KB_DEBUG);
+const { KB_DEBUG, WEIR_REQUIRE_LIBRDKAFKA } = process.env;
+const DEBUG = Boolean(KB_DEBUG);
 
 export function testBrokerOptions(options: BrokerOptions = {}): BrokerOptions {
   if (!DEBUG || options.logger !== undefined) return options;
@@ -79,7 +80,7 @@ export function loadRdkafka(): { module: RdKafkaModule | null; reason: string } 
     return { module: mod, reason: `librdkafka ${mod.librdkafkaVersion}` };
   } catch (err) {
     const reason = `@confluentinc/kafka-javascript is not installed or did not build: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
-    if (process.env.WEIR_REQUIRE_LIBRDKAFKA) throw new Error(`WEIR_REQUIRE_LIBRDKAFKA is set but ${reason}`);
+    if (WEIR_REQUIRE_LIBRDKAFKA) throw new Error(`WEIR_REQUIRE_LIBRDKAFKA is set but ${reason}`);
     return { module: null, reason };
   }
 }

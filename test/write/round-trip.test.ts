@@ -229,6 +229,25 @@ describe('write → read round trips', () => {
     expect((await readAll(store)).map((r) => Number(r.id)).sort((a, b) => a - b)).toEqual([1, 2, 2 ** 40]);
   });
 
+  it('a schema that changes between batches of one write: refused, or evolved with mergeSchema', async () => {
+    const store = tempTable();
+    const first = tableFromArrays({ id: Int32Array.from([1, 2]) }).batches[0]!;
+    const second = tableFromArrays({ id: Int32Array.from([3]), note: ['late column'] }).batches[0]!;
+    await expect(writeTable(store, [first, second])).rejects.toMatchObject({
+      code: 'SCHEMA_MISMATCH',
+      details: { column: 'note' },
+    });
+    await expect(loadSnapshot(store)).rejects.toMatchObject({ code: 'NOT_A_DELTA_TABLE' });
+    await writeTable(store, [first, second], { mergeSchema: true });
+    expect(canonicalRows(await readAll(store))).toEqual(
+      canonicalRows([
+        { id: 1, note: null },
+        { id: 2, note: null },
+        { id: 3, note: 'late column' },
+      ]),
+    );
+  });
+
   it('a narrower input fits a wider column without changing the table', async () => {
     const store = tempTable();
     await writeTable(store, tableFromArrays({ id: BigInt64Array.from([1n]), x: Float64Array.from([0.5]) }));

@@ -7,8 +7,10 @@
 
 import { isWeirError } from '@weir/storage';
 import { Command, CommanderError } from 'commander';
+import { registerBrokerCommand } from './commands/broker.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerReadCommands } from './commands/read-commands.js';
+import { registerWriteCommands } from './commands/write-commands.js';
 import { type CliIo, createContext } from './context.js';
 
 export const VERSION = '0.1.0';
@@ -26,7 +28,9 @@ export function createProgram(io: CliIo): Command {
     })
     .exitOverride();
   registerReadCommands(program, ctx);
+  registerWriteCommands(program, ctx);
   registerDemoCommand(program, ctx);
+  registerBrokerCommand(program, ctx);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(program.configureOutput());
   return program;
 }

@@ -23,7 +23,7 @@ export {
   planLogSegment,
   readLastCheckpointHint,
 } from './log/log-segment.js';
-export { readParquetTable } from './parquet/wasm.js';
+export { parquetRowGroupInfo, readParquetTable, type RowGroupInfo } from './parquet/wasm.js';
 export { conformBatchToSchema } from './scan/conform.js';
 export { loadDeletionVector } from './scan/deletion-vector.js';
 export { batchToJsonRows, type JsonValue, jsonValueAt } from './scan/json-rows.js';

@@ -29,6 +29,7 @@ import type {
   FileStats,
   RemoveAction,
 } from '../actions/types.js';
+import { WEIR_VERSION } from '../txn/engine-info.js';
 import { parquetModule } from '../parquet/wasm.js';
 import { columnMappingMode, physicalSchema } from '../schema/column-mapping.js';
 import { parseSchema } from '../schema/parse.js';
@@ -393,7 +394,7 @@ export function checkpointToParquet(table: Table): Uint8Array {
   const wasmTable = pw.Table.fromIPCStream(tableToIPC(table, 'stream'));
   const props = new pw.WriterPropertiesBuilder()
     .setCompression(pw.Compression.SNAPPY)
-    .setCreatedBy('weir')
+    .setCreatedBy(`weir version ${WEIR_VERSION}`)
     .build();
   return pw.writeParquet(wasmTable, props);
 }

@@ -26,18 +26,32 @@ export function parquetModule(): typeof parquetWasm {
   return parquetWasm;
 }
 
-/** Row counts per row group, from the footer. */
-export async function parquetRowGroups(bytes: Uint8Array): Promise<number[]> {
+export interface RowGroupInfo {
+  numRows: number;
+  /** Compressed bytes of the row group's column chunks. */
+  compressedBytes: number;
+}
+
+/** The row groups of a Parquet file (rows and compressed size each), from its footer. */
+export async function parquetRowGroupInfo(bytes: Uint8Array): Promise<RowGroupInfo[]> {
   const pw = parquetModule();
   const file = await pw.ParquetFile.fromFile(new Blob([bytes]));
   try {
     const meta = file.metadata();
-    const counts: number[] = [];
-    for (let i = 0; i < meta.numRowGroups(); i++) counts.push(meta.rowGroup(i).numRows());
-    return counts;
+    const groups: RowGroupInfo[] = [];
+    for (let i = 0; i < meta.numRowGroups(); i++) {
+      const rg = meta.rowGroup(i);
+      groups.push({ numRows: rg.numRows(), compressedBytes: rg.compressedSize() });
+    }
+    return groups;
   } finally {
     file.free();
   }
+}
+
+/** Row counts per row group, from the footer. */
+export async function parquetRowGroups(bytes: Uint8Array): Promise<number[]> {
+  return (await parquetRowGroupInfo(bytes)).map((g) => g.numRows);
 }
 
 export interface ReadParquetOptions {

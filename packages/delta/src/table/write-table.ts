@@ -307,15 +307,18 @@ export async function writeTable(
     options.replaceWhere !== undefined
       ? bindReplaceWhere(table, options.replaceWhere, schema, partitionColumns)
       : undefined;
-  const writer = new DataFileWriter(store, {
-    table,
-    schema,
-    partitionColumns,
-    configuration,
-    dataChange: true,
-    ...(options.compression ? { compression: options.compression } : {}),
-    ...(options.targetFileSize ? { targetFileSize: options.targetFileSize } : {}),
-  });
+  const newWriter = () =>
+    new DataFileWriter(store, {
+      table,
+      schema,
+      partitionColumns,
+      configuration,
+      dataChange: true,
+      ...(options.compression ? { compression: options.compression } : {}),
+      ...(options.targetFileSize ? { targetFileSize: options.targetFileSize } : {}),
+    });
+  let writer = newWriter();
+  const finished: AddAction[] = [];
   let rows = 0;
   let count = 0;
   const consume = async (batch: RecordBatch) => {
@@ -340,11 +343,18 @@ export async function writeTable(
   try {
     if (firstBatch) await consume(firstBatch);
     for await (const batch of batches) {
-      // A schema that changes mid-stream is reconciled too (mergeSchema adds its columns).
-      if (options.mergeSchema) reconcile(batch.schema);
+      // A schema that changes mid-stream is reconciled too (mergeSchema adds its columns); the
+      // files written so far keep the old schema (readers fill the new columns with nulls).
+      // Every batch is checked (without mergeSchema an extra or mistyped column is refused).
+      const before = schema;
+      reconcile(batch.schema);
+      if (schema !== before) {
+        finished.push(...(await writer.close()));
+        writer = newWriter();
+      }
       await consume(batch);
     }
-    adds = await writer.close();
+    adds = [...finished, ...(await writer.close())];
   } catch (err) {
     await writer.abort().catch(() => {});
     throw err;

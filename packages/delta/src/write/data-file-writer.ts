@@ -1,0 +1,358 @@
+/**
+ * DataFileWriter: turns a table's rows (Arrow batches) into Parquet data files on an ObjectStore
+ * and returns their `add` actions, ready for a Transaction to commit. It never writes the log.
+ *
+ * Invariants:
+ * - Each partition has one open buffer (its batches, Arrow byte estimate and a StatsCollector
+ *   fed as batches arrive). A buffer becomes a file when its estimated Parquet size reaches the
+ *   target (delta.targetFileSize, else 128 MiB); a batch that would overshoot is sliced (no copy)
+ *   so files land near the target.
+ * - Parquet size = buffered Arrow bytes x a compression ratio learned from the files written so
+ *   far (files far below the target, cut by close() or memory pressure, are mostly fixed overhead
+ *   and do not count). Before the first file the ratio is measured once by encoding (not
+ *   uploading) the first buffer that reaches min(4 MiB, target); until then it is assumed to be 1
+ *   (no compression), so an early file can only come out smaller than the target, never larger.
+ *   `compressionRatio` seeds it (e.g. from a previous writer), skipping the measurement.
+ * - Memory is bounded: after each batch, while the Arrow bytes buffered over all partitions
+ *   exceed `maxBufferedBytes` (default 256 MiB), the largest buffer is flushed. So the buffered
+ *   bytes never exceed the bound by more than one incoming batch.
+ * - Uploads (`store.put`, which may go multipart) run while later batches buffer, at most
+ *   `maxConcurrentUploads` (default 4) at a time. `close()` flushes every buffer, waits for every
+ *   upload, and returns the adds in the order the files were cut.
+ * - `add.path` is the URI-encoded relative path (data-file-path.ts); partition values are
+ *   serialized per the protocol (partition-split.ts); stats JSON per stats.ts;
+ *   modificationTime = `now()` when the upload completed.
+ * - Calls are serialized internally; after the first failure every call rethrows that failure.
+ *   `abort()` drops the buffers and waits for uploads to settle: files already uploaded stay
+ *   unreferenced, for VACUUM to remove.
+ */
+import { type ObjectStore, WeirError } from '@weir/storage';
+import type { RecordBatch, Schema } from 'apache-arrow';
+import type { AddAction, Configuration } from '../actions/types.js';
+import { type ColumnMappingMode, columnMappingMode } from '../schema/column-mapping.js';
+import type { StructType } from '../schema/types.js';
+import { batchByteSize } from './arrow-size.js';
+import { checkBatch } from './batch-checks.js';
+import { dataFileName, encodeAddPath } from './data-file-path.js';
+import { dataFileSchema, encodeParquet, type ParquetCompression, toFileBatch } from './parquet-file.js';
+import { PartitionSplitter } from './partition-split.js';
+import { StatsCollector } from './stats.js';
+
+export const DEFAULT_TARGET_FILE_SIZE = 128 * 1024 * 1024;
+export const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
+export const TARGET_FILE_SIZE_KEY = 'delta.targetFileSize';
+const CALIBRATION_BYTES = 4 * 1024 * 1024;
+const INITIAL_RATIO = 1;
+
+export interface DataFileWriterOptions {
+  /** The table's name or location, for errors. */
+  table: string;
+  /** The table's logical schema (partition columns included). */
+  schema: StructType;
+  partitionColumns: readonly string[];
+  /** Table properties: stats columns, column mapping mode, delta.targetFileSize. */
+  configuration: Configuration;
+  /** Overrides the mode read from `configuration` (e.g. 'none' when the protocol lacks it). */
+  columnMapping?: ColumnMappingMode;
+  /** Bytes per data file to aim for (default delta.targetFileSize, else 128 MiB). */
+  targetFileSize?: number;
+  compression?: ParquetCompression;
+  dataChange: boolean;
+  /** Bound on Arrow bytes buffered across all partitions (default 256 MiB). */
+  maxBufferedBytes?: number;
+  maxConcurrentUploads?: number;
+  maxRowGroupRows?: number;
+  /** Parquet bytes per Arrow byte to start from (e.g. a previous writer's `compressionRatio`). */
+  compressionRatio?: number;
+  now?: () => number;
+}
+
+interface Buffer {
+  directory: string;
+  partitionValues: Record<string, string | null>;
+  batches: RecordBatch[];
+  bytes: number;
+  rows: number;
+  stats: StatsCollector;
+}
+
+function targetFromConfig(table: string, configuration: Configuration): number | undefined {
+  const raw = configuration[TARGET_FILE_SIZE_KEY];
+  if (raw === undefined) return undefined;
+  if (/^\s*\d+\s*$/.test(raw) && Number(raw) > 0) return Number(raw);
+  throw new WeirError(
+    'INVALID_TABLE_PROPERTY',
+    `${table}: ${TARGET_FILE_SIZE_KEY} must be a positive number of bytes, not '${raw}'`,
+    { details: { table, key: TARGET_FILE_SIZE_KEY, value: raw } },
+  );
+}
+
+function positive(table: string, name: string, v: number | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (!Number.isFinite(v) || v <= 0) {
+    throw new WeirError('INVALID_ARGUMENT', `${table}: ${name} must be a positive number, not ${v}`, {
+      details: { table, option: name, value: v },
+    });
+  }
+  return v;
+}
+
+export class DataFileWriter {
+  private readonly store: ObjectStore;
+  private readonly options: DataFileWriterOptions;
+  private readonly splitter: PartitionSplitter;
+  private readonly fileSchema: Schema;
+  private readonly mode: ColumnMappingMode;
+  private readonly target: number;
+  private readonly maxBuffered: number;
+  private readonly maxUploads: number;
+  private readonly buffers = new Map<string, Buffer>();
+  private readonly adds: (AddAction | undefined)[] = [];
+  private readonly uploads = new Set<Promise<void>>();
+  private buffered = 0;
+  private parquetWritten = 0;
+  private arrowWritten = 0;
+  private ratio: number;
+  private calibrated: boolean;
+  private queue: Promise<unknown> = Promise.resolve();
+  private failure: unknown;
+  private state: 'open' | 'closed' | 'aborted' = 'open';
+
+  constructor(store: ObjectStore, options: DataFileWriterOptions) {
+    const { table } = options;
+    this.store = store;
+    this.options = options;
+    this.mode = options.columnMapping ?? columnMappingMode(options.configuration);
+    this.splitter = new PartitionSplitter({
+      table,
+      schema: options.schema,
+      partitionColumns: options.partitionColumns,
+      columnMapping: this.mode,
+    });
+    const parts = new Set(options.partitionColumns.map((c) => c.toLowerCase()));
+    const dataSchema: StructType = {
+      type: 'struct',
+      fields: options.schema.fields.filter((f) => !parts.has(f.name.toLowerCase())),
+    };
+    this.fileSchema = dataFileSchema(dataSchema, this.mode);
+    this.target = positive(
+      table,
+      'targetFileSize',
+      options.targetFileSize,
+      targetFromConfig(table, options.configuration) ?? DEFAULT_TARGET_FILE_SIZE,
+    );
+    this.maxBuffered = positive(
+      table,
+      'maxBufferedBytes',
+      options.maxBufferedBytes,
+      DEFAULT_MAX_BUFFERED_BYTES,
+    );
+    this.maxUploads = Math.floor(positive(table, 'maxConcurrentUploads', options.maxConcurrentUploads, 4));
+    this.ratio = positive(table, 'compressionRatio', options.compressionRatio, INITIAL_RATIO);
+    this.calibrated = options.compressionRatio !== undefined;
+  }
+
+  /** Arrow bytes buffered (not yet encoded) over all partitions. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /** Parquet bytes per Arrow byte as learned so far (pass it to the next writer). */
+  get compressionRatio(): number {
+    return this.ratio;
+  }
+
+  /** Adds rows (already conformed to the table's logical schema, partition columns included). */
+  write(batch: RecordBatch): Promise<void> {
+    return this.serialize(() => this.doWrite(batch));
+  }
+
+  /** Flushes everything, waits for the uploads, and returns one add per data file written. */
+  close(): Promise<AddAction[]> {
+    return this.serialize(async () => {
+      for (const buffer of [...this.buffers.values()]) await this.flush(buffer);
+      await this.drain();
+      this.state = 'closed';
+      return this.adds.filter((a): a is AddAction => a !== undefined);
+    });
+  }
+
+  /** Drops what is buffered and waits for started uploads to settle (their files stay orphaned). */
+  async abort(): Promise<void> {
+    this.state = 'aborted';
+    this.buffers.clear();
+    this.buffered = 0;
+    await this.queue.catch(() => {});
+    await Promise.allSettled([...this.uploads]);
+  }
+
+  private serialize<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => {
+      if (this.failure !== undefined) throw this.failure;
+      if (this.state !== 'open') {
+        throw new WeirError('WRITER_CLOSED', `${this.options.table}: the data file writer is ${this.state}`, {
+          details: { table: this.options.table },
+        });
+      }
+      return op();
+    });
+    this.queue = run.catch((err: unknown) => {
+      if (this.failure === undefined && this.state === 'open') this.failure = err;
+    });
+    return run;
+  }
+
+  private async doWrite(batch: RecordBatch): Promise<void> {
+    if (batch.numRows === 0) return;
+    checkBatch(batch, this.options.schema, this.options.table);
+    for (const group of this.splitter.split(batch)) {
+      await this.append(group.directory, group.partitionValues, group.batch);
+    }
+    while (this.buffered > this.maxBuffered && this.buffers.size > 0) {
+      let largest: Buffer | undefined;
+      for (const b of this.buffers.values()) if (!largest || b.bytes > largest.bytes) largest = b;
+      await this.flush(largest!);
+    }
+  }
+
+  /** The open buffer of a partition, created when there is none. */
+  private bufferFor(directory: string, partitionValues: Record<string, string | null>): Buffer {
+    let buffer = this.buffers.get(directory);
+    if (buffer === undefined) {
+      const { schema, partitionColumns, configuration } = this.options;
+      const stats = new StatsCollector({ schema, partitionColumns, configuration, columnMapping: this.mode });
+      buffer = { directory, partitionValues, batches: [], bytes: 0, rows: 0, stats };
+      this.buffers.set(directory, buffer);
+    }
+    return buffer;
+  }
+
+  /** Adds a partition's rows to its buffer, cutting files whenever the estimate reaches the target. */
+  private async append(
+    directory: string,
+    partitionValues: Record<string, string | null>,
+    batch: RecordBatch,
+  ): Promise<void> {
+    let rest = batch;
+    while (rest.numRows > 0) {
+      const buffer = this.bufferFor(directory, partitionValues);
+      const bytes = batchByteSize(rest);
+      const room = this.target / this.ratio - buffer.bytes;
+      let take = rest.numRows;
+      if (bytes > room && rest.numRows > 1) {
+        take = Math.max(1, Math.min(rest.numRows, Math.floor((room / bytes) * rest.numRows)));
+      }
+      const whole = take === rest.numRows;
+      const part = whole ? rest : rest.slice(0, take);
+      const partBytes = whole ? bytes : batchByteSize(part);
+      rest = whole ? rest.slice(0, 0) : rest.slice(take);
+      buffer.batches.push(part);
+      buffer.bytes += partBytes;
+      buffer.rows += part.numRows;
+      buffer.stats.add(part);
+      this.buffered += partBytes;
+      if (!this.calibrated && buffer.bytes >= Math.min(CALIBRATION_BYTES, this.target))
+        await this.calibrate(buffer);
+      if (buffer.bytes * this.ratio >= this.target) await this.flush(buffer);
+    }
+  }
+
+  /** Measures the compression ratio on a buffer (encoded, not uploaded). */
+  private async calibrate(buffer: Buffer): Promise<void> {
+    const bytes = await this.encode(buffer, 'calibration');
+    this.calibrated = true;
+    this.learn(bytes.byteLength, buffer.bytes);
+  }
+
+  private learn(parquetBytes: number, arrowBytes: number): void {
+    this.parquetWritten += parquetBytes;
+    this.arrowWritten += arrowBytes;
+    this.ratio = Math.max(this.parquetWritten / this.arrowWritten, 1e-6);
+  }
+
+  private encode(buffer: Buffer, file: string): Promise<Uint8Array> {
+    const batches = buffer.batches.map((b) => toFileBatch(b, this.fileSchema));
+    return encodeParquet(
+      batches,
+      { table: this.options.table, file },
+      {
+        ...(this.options.compression ? { compression: this.options.compression } : {}),
+        ...(this.options.maxRowGroupRows ? { maxRowGroupRows: this.options.maxRowGroupRows } : {}),
+      },
+    );
+  }
+
+  /** Encodes a buffer into a file, starts its upload, and empties the buffer. */
+  private async flush(buffer: Buffer): Promise<void> {
+    this.buffers.delete(buffer.directory);
+    this.buffered -= buffer.bytes;
+    if (buffer.rows === 0) return;
+    const relative = buffer.directory + dataFileName(this.options.compression ?? 'zstd');
+    const bytes = await this.encode(buffer, relative);
+    // A file far below the target (a forced flush) is mostly fixed Parquet overhead: it would
+    // inflate the ratio, so it only teaches the ratio when nothing better is known.
+    if (!this.calibrated || buffer.bytes * this.ratio >= this.target / 8) {
+      this.learn(bytes.byteLength, buffer.bytes);
+    }
+    this.calibrated = true;
+    const slot = this.adds.length;
+    this.adds.push(undefined);
+    const stats = buffer.stats.toJson();
+    const upload = this.upload(relative, bytes).then(() => {
+      this.adds[slot] = {
+        path: encodeAddPath(relative),
+        partitionValues: buffer.partitionValues,
+        size: bytes.byteLength,
+        modificationTime: (this.options.now ?? Date.now)(),
+        dataChange: this.options.dataChange,
+        stats,
+      };
+    });
+    const tracked = upload.finally(() => this.uploads.delete(tracked));
+    this.uploads.add(tracked);
+    // A failed upload fails the writer at once (the next call rethrows it); drain() reports it too.
+    tracked.catch((err: unknown) => {
+      if (this.failure === undefined && this.state === 'open') this.failure = err;
+    });
+    while (this.uploads.size >= this.maxUploads) await Promise.race(this.uploads);
+  }
+
+  private async upload(key: string, bytes: Uint8Array): Promise<void> {
+    try {
+      await this.store.put(key, bytes, { contentLength: bytes.byteLength });
+    } catch (err) {
+      const { table } = this.options;
+      throw new WeirError(
+        'DATA_FILE_UPLOAD_FAILED',
+        `${table}: cannot upload data file ${key}: ${err instanceof Error ? err.message : String(err)}`,
+        {
+          cause: err,
+          retryable: err instanceof WeirError ? err.retryable : false,
+          details: { table, file: key },
+        },
+      );
+    }
+  }
+
+  private async drain(): Promise<void> {
+    const results = await Promise.allSettled([...this.uploads]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+}
+
+/** Writes all batches through one DataFileWriter and returns the adds (aborts on failure). */
+export async function writeDataFiles(
+  store: ObjectStore,
+  batches: Iterable<RecordBatch> | AsyncIterable<RecordBatch>,
+  options: DataFileWriterOptions,
+): Promise<AddAction[]> {
+  const writer = new DataFileWriter(store, options);
+  try {
+    for await (const batch of batches) await writer.write(batch);
+    return await writer.close();
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * Encodes the Arrow record batches of one data file into Parquet bytes with parquet-wasm.
+ *
+ * Invariants:
+ * - The file's columns are the table's data columns (partition columns live only in
+ *   `add.partitionValues`) with physical names at every level when column mapping is on, and
+ *   Parquet field ids (from `delta.columnMapping.id`) in 'id' mode. Delta field metadata is not
+ *   copied into the file.
+ * - Types follow `deltaTypeToArrow`: timestamp is Arrow Timestamp(MICROSECOND, 'UTC') ->
+ *   Parquet INT64 TIMESTAMP(isAdjustedToUTC=true, MICROS); timestamp_ntz -> INT64
+ *   TIMESTAMP(isAdjustedToUTC=false, MICROS); decimals as Parquet DECIMAL; maps as the standard
+ *   3-level MAP group; lists as the standard 3-level LIST.
+ * - Writer settings: format version 1 data pages (what every Parquet reader reads), dictionary
+ *   encoding on, column-chunk and page statistics on, ZSTD by default (SNAPPY or none on request),
+ *   row groups of at most `maxRowGroupRows` rows (default 1,048,576), fewer when
+ *   `rowGroupBytes` asks for smaller ones (estimated from the batches' Arrow size).
+ * - Batches stream into the writer one at a time (`transformParquetStream`), so WebAssembly
+ *   memory holds about one row group, not a second copy of the whole file. Small batches are
+ *   first concatenated into batches of ~64K rows: the encoder has a fixed cost per batch.
+ * - A parquet-wasm failure is `WeirError('PARQUET_WRITE_FAILED')` naming the table and file.
+ */
+import { WeirError } from '@weir/storage';
+import {
+  type DataType as ArrowType,
+  type Data,
+  type Field,
+  type List,
+  type Map_,
+  makeData,
+  RecordBatch,
+  type Schema,
+  Struct,
+  Table,
+  Type,
+  tableToIPC,
+} from 'apache-arrow';
+import { parquetModule } from '../parquet/wasm.js';
+import { deltaSchemaToArrow } from '../schema/arrow.js';
+import { type ColumnMappingMode, columnMappingId, physicalSchema } from '../schema/column-mapping.js';
+import { COLUMN_MAPPING_ID_KEY, type DataType, type StructField, type StructType } from '../schema/types.js';
+import { concatBatches } from './arrow-concat.js';
+import { batchByteSize } from './arrow-size.js';
+
+export type ParquetCompression = 'zstd' | 'snappy' | 'uncompressed';
+
+export const DEFAULT_MAX_ROW_GROUP_ROWS = 1_048_576;
+const COALESCE_ROWS = 65_536;
+const COALESCE_BYTES = 16 * 1024 * 1024;
+
+export interface ParquetWriteOptions {
+  compression?: ParquetCompression;
+  /** At most this many rows per row group (default 1,048,576). */
+  maxRowGroupRows?: number;
+  /** Aim for row groups of about this many bytes of Arrow data (default: rows only). */
+  rowGroupBytes?: number;
+}
+
+/** Names the file in errors. */
+export interface ParquetFileContext {
+  table: string;
+  file: string;
+}
+
+function stripType(t: DataType, mode: ColumnMappingMode): DataType {
+  switch (t.type) {
+    case 'struct':
+      return { type: 'struct', fields: (t as StructType).fields.map((f) => stripField(f, mode)) };
+    case 'array': {
+      const a = t as Extract<DataType, { type: 'array' }>;
+      return { ...a, elementType: stripType(a.elementType, mode) };
+    }
+    case 'map': {
+      const m = t as Extract<DataType, { type: 'map' }>;
+      return { ...m, keyType: stripType(m.keyType, mode), valueType: stripType(m.valueType, mode) };
+    }
+    default:
+      return t;
+  }
+}
+
+/** The field without Delta metadata, except its column mapping id (as text) in 'id' mode. */
+function stripField(f: StructField, mode: ColumnMappingMode): StructField {
+  const id = mode === 'id' ? columnMappingId(f) : undefined;
+  return {
+    name: f.name,
+    type: stripType(f.type, mode),
+    nullable: f.nullable,
+    metadata: id === undefined ? {} : { [COLUMN_MAPPING_ID_KEY]: String(id) },
+  };
+}
+
+/**
+ * The Arrow schema of a data file: the table's data columns (logical schema minus partition
+ * columns), with physical names and, in 'id' mode, Parquet field ids.
+ */
+export function dataFileSchema(dataSchema: StructType, mode: ColumnMappingMode): Schema {
+  const physical = physicalSchema(dataSchema, mode);
+  return deltaSchemaToArrow(
+    { type: 'struct', fields: physical.fields.map((f) => stripField(f, mode)) },
+    { parquetFieldIds: mode === 'id' },
+  );
+}
+
+/** The same data under another (structurally equal) type: nested names change, buffers stay. */
+function relabel(data: Data<ArrowType>, target: ArrowType): Data<ArrowType> {
+  const children = data.children as Data<ArrowType>[];
+  switch (target.typeId) {
+    case Type.Struct: {
+      const kids = (target as Struct).children.map((f: Field, i) => relabel(children[i]!, f.type));
+      return data.clone(target, data.offset, data.length, data.nullCount, undefined, kids);
+    }
+    case Type.List:
+    case Type.Map: {
+      const childType = (target as List | Map_).children[0]!.type as ArrowType;
+      return data.clone(target, data.offset, data.length, data.nullCount, undefined, [
+        relabel(children[0]!, childType),
+      ]);
+    }
+    default:
+      return data.type === target ? data : data.clone(target);
+  }
+}
+
+/** A batch of data columns (logical names, table order) under the data file's schema. */
+export function toFileBatch(batch: RecordBatch, fileSchema: Schema): RecordBatch {
+  const columns = batch.data.children as Data<ArrowType>[];
+  if (columns.length !== fileSchema.fields.length) {
+    throw new WeirError(
+      'SCHEMA_MISMATCH',
+      `data batch has ${columns.length} columns, the data file schema ${fileSchema.fields.length}`,
+      { details: { batchColumns: columns.length, fileColumns: fileSchema.fields.length } },
+    );
+  }
+  const children = fileSchema.fields.map((f, i) => relabel(columns[i]!, f.type));
+  const type = new Struct(fileSchema.fields);
+  const data = makeData({ type, length: batch.numRows, nullCount: 0, children });
+  return new RecordBatch(fileSchema, data);
+}
+
+function rowGroupRows(batches: readonly RecordBatch[], options: ParquetWriteOptions): number {
+  let rows = options.maxRowGroupRows ?? DEFAULT_MAX_ROW_GROUP_ROWS;
+  if (options.rowGroupBytes !== undefined) {
+    let total = 0;
+    let bytes = 0;
+    for (const b of batches) {
+      total += b.numRows;
+      bytes += batchByteSize(b);
+    }
+    if (total > 0 && bytes > 0) rows = Math.min(rows, Math.ceil(options.rowGroupBytes / (bytes / total)));
+  }
+  return Math.max(1, Math.floor(rows));
+}
+
+/** Consecutive batches concatenated into ones of about COALESCE_ROWS rows (the encoder pays per batch). */
+function* coalesced(batches: readonly RecordBatch[]): Generator<RecordBatch> {
+  let group: RecordBatch[] = [];
+  let rows = 0;
+  let bytes = 0;
+  for (const b of batches) {
+    if (b.numRows === 0) continue;
+    group.push(b);
+    rows += b.numRows;
+    bytes += batchByteSize(b);
+    if (rows >= COALESCE_ROWS || bytes >= COALESCE_BYTES) {
+      yield concatBatches(group);
+      group = [];
+      rows = 0;
+      bytes = 0;
+    }
+  }
+  if (group.length > 0) yield concatBatches(group);
+}
+
+/**
+ * Parquet bytes of one data file from its batches (already under `dataFileSchema`, e.g. through
+ * `toFileBatch`).
+ */
+export async function encodeParquet(
+  batches: readonly RecordBatch[],
+  context: ParquetFileContext,
+  options: ParquetWriteOptions = {},
+): Promise<Uint8Array> {
+  const pw = parquetModule();
+  const codecs = {
+    zstd: pw.Compression.ZSTD,
+    snappy: pw.Compression.SNAPPY,
+    uncompressed: pw.Compression.UNCOMPRESSED,
+  };
+  const props = new pw.WriterPropertiesBuilder()
+    .setWriterVersion(pw.WriterVersion.V1)
+    .setCompression(codecs[options.compression ?? 'zstd'])
+    .setDictionaryEnabled(true)
+    .setStatisticsEnabled(pw.EnabledStatistics.Page)
+    .setMaxRowGroupSize(rowGroupRows(batches, options))
+    .build();
+  const groups = coalesced(batches);
+  const input = new ReadableStream<unknown>({
+    pull(controller) {
+      const { value: batch, done } = groups.next();
+      if (done) {
+        controller.close();
+        return;
+      }
+      const wasmTable = pw.Table.fromIPCStream(tableToIPC(new Table([batch]), 'stream'));
+      try {
+        for (const b of wasmTable.recordBatches()) controller.enqueue(b);
+      } finally {
+        wasmTable.free();
+      }
+    },
+  });
+  try {
+    const output = await pw.transformParquetStream(input as ReadableStream, props);
+    const reader = (output as ReadableStream<Uint8Array>).getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      // Chunks are copies in JS memory; copy anyway should one be a view into wasm memory.
+      chunks.push(value.buffer === pw.wasmMemory().buffer ? value.slice() : value);
+      size += value.byteLength;
+    }
+    if (chunks.length === 1) return chunks[0]!;
+    const out = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.byteLength;
+    }
+    return out;
+  } catch (err) {
+    throw new WeirError(
+      'PARQUET_WRITE_FAILED',
+      `${context.table}: cannot encode data file ${context.file}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err, details: { ...context } },
+    );
+  }
+}
