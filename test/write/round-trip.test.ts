@@ -140,7 +140,7 @@ describe('write → read round trips', () => {
     );
     const values = ['a/b', 'x=y', 'sp ace', '%41', 'ü:*?', null, ''];
     const b = new RecordBatchBuilder(schema);
-    values.forEach((s, i) =>
+    values.forEach((s, i) => {
       b.append({
         v: i,
         p_str: s,
@@ -149,8 +149,8 @@ describe('write → read round trips', () => {
         p_ts: i % 2 ? '2024-01-31T10:11:12.123456Z' : null,
         p_dec: i % 2 ? '12.50' : null,
         p_bool: i % 3 === 0 ? null : i % 2 === 0,
-      }),
-    );
+      });
+    });
     const input = b.flush();
     await writeTable(store, input, { partitionBy: ['p_str', 'p_int', 'p_date', 'p_ts', 'p_dec', 'p_bool'] });
     const got = canonicalRows(await readAll(store));

@@ -15,6 +15,7 @@ export type { Expr } from './expr/ast.js';
 export { parsePredicate } from './expr/parse.js';
 export { type HistoryEntry, readHistory } from './history.js';
 export { readCheckpoint } from './log/checkpoint-reader.js';
+export { type CheckpointWritten, writeCheckpoint } from './log/checkpoint-writer.js';
 export { classifyLogKey, commitKey, LOG_DIR } from './log/log-files.js';
 export {
   type LogListing,
@@ -23,7 +24,8 @@ export {
   planLogSegment,
   readLastCheckpointHint,
 } from './log/log-segment.js';
-export { parquetRowGroupInfo, readParquetTable, type RowGroupInfo } from './parquet/wasm.js';
+export { parquetRowGroupInfo, type RowGroupInfo, readParquetTable } from './parquet/wasm.js';
+export * from './records/index.js';
 export { conformBatchToSchema } from './scan/conform.js';
 export { loadDeletionVector } from './scan/deletion-vector.js';
 export { batchToJsonRows, type JsonValue, jsonValueAt } from './scan/json-rows.js';
@@ -42,8 +44,9 @@ export { parsePartitionValue, type ScalarValue, serializePartitionValue } from '
 export type * from './schema/types.js';
 export { SUPPORTED_READER_FEATURES } from './snapshot/protocol-support.js';
 export { loadSnapshot, Snapshot, type SnapshotOptions } from './snapshot/snapshot.js';
-export * from './records/index.js';
-export { createTable, type CreateTableOptions, type CreateTableResult } from './table/create-table.js';
+export { type CreateTableOptions, type CreateTableResult, createTable } from './table/create-table.js';
+export { conformForWrite, reconcileSchema } from './table/schema-enforcement.js';
+export { KNOWN_PROPERTIES, validateProperties } from './table/table-config.js';
 export {
   maybeCheckpoint,
   type WriteInput,
@@ -52,10 +55,13 @@ export {
   type WriteResult,
   writeTable,
 } from './table/write-table.js';
-export { conformForWrite, reconcileSchema } from './table/schema-enforcement.js';
-export { KNOWN_PROPERTIES, validateProperties } from './table/table-config.js';
-export { type CommitResult, CommitConflictError, removeFromAdd, Transaction, type TransactionOptions } from './txn/transaction.js';
 export type { Conflict, ConflictReason } from './txn/conflict-checker.js';
 export { ENGINE_INFO, WEIR_VERSION } from './txn/engine-info.js';
-export { type CheckpointWritten, writeCheckpoint } from './log/checkpoint-writer.js';
+export {
+  CommitConflictError,
+  type CommitResult,
+  removeFromAdd,
+  Transaction,
+  type TransactionOptions,
+} from './txn/transaction.js';
 export { DataFileWriter, type DataFileWriterOptions, writeDataFiles } from './write/data-file-writer.js';

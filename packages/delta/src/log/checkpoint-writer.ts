@@ -29,7 +29,6 @@ import type {
   FileStats,
   RemoveAction,
 } from '../actions/types.js';
-import { WEIR_VERSION } from '../txn/engine-info.js';
 import { parquetModule } from '../parquet/wasm.js';
 import { columnMappingMode, physicalSchema } from '../schema/column-mapping.js';
 import { parseSchema } from '../schema/parse.js';
@@ -38,6 +37,7 @@ import { statsValueToScalar } from '../schema/stats-values.js';
 import type { StructType } from '../schema/types.js';
 import type { TableState } from '../snapshot/replay.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
+import { WEIR_VERSION } from '../txn/engine-info.js';
 import {
   CHECKPOINT_COLUMNS,
   type CheckpointColumn,

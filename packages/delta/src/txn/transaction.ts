@@ -214,7 +214,9 @@ export class Transaction {
     const mode = columnMappingMode(metadata.configuration);
     const physical = physicalSchema(schema, mode);
     const physicalPartitionNames = new Map<string, string>();
-    schema.fields.forEach((f, i) => physicalPartitionNames.set(f.name, physical.fields[i]!.name));
+    schema.fields.forEach((f, i) => {
+      physicalPartitionNames.set(f.name, physical.fields[i]!.name);
+    });
     return {
       readWholeTable: this.readWholeTable,
       readPredicates: this.readPredicates,
