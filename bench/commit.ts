@@ -327,7 +327,8 @@ async function appendPhase(
       ...(withSnapshot ? { snapshot } : {}),
     });
     const ms = t.elapsedMs();
-    const times = store.times;
+    // A copy: the refresh below goes through the same store.
+    const times = { ...store.times };
     const r = startTimer();
     if (withSnapshot) snapshot = await snapshot.refresh(store);
     const refreshMs = r.elapsedMs();

@@ -2,7 +2,7 @@
  * `write` — write throughput into a Delta table (rows/s, MB/s of input NDJSON) versus DuckDB
  * writing the same NDJSON to ZSTD Parquet with 2 threads, in the same process and run.
  * ratio.ndjson = Weir NDJSON->table rows/s / DuckDB rows/s (target: >= 0.5); ratio.arrow = Weir
- * Arrow->table rows/s / DuckDB rows/s.
+ * Arrow->table rows/s / DuckDB rows/s; see `ratio` below for the rest.
  *
  * Data: 1M rows (quick: 200k) of the fraud-transaction-like schema of `scan` (id, user_id,
  * amount decimal(12,2), currency, country, merchant, category, card_present, event_time
@@ -10,24 +10,34 @@
  * index) as NDJSON into a temp file: numbers as JSON numbers, event_time as ISO-8601 text with
  * microseconds and 'Z'. Removed afterwards.
  *
- * Weir, each into a fresh table directory (LocalStore, ZSTD, default file size), per run:
+ * Weir, each run into a fresh table directory (LocalStore, ZSTD, default 128 MiB file target):
  * - `ndjson`: stream the file (1 MiB reads), split lines, `JSON.parse` each, append to a
  *   `RecordBatchBuilder`, flush every 65,536 rows, and feed the batches (an async generator) to
  *   `writeTable` — everything on the main thread, as the library offers it today.
- * - `ndjsonPartitioned`: the same, `partitionBy: ['country']` (~30 partitions).
+ * - `ndjsonPartitioned`: the same, `partitionBy: ['country']` (30 partitions).
+ * - `ndjsonWorkers`: a prototype of "worker threads where it pays" with the public API only:
+ *   WORKERS worker threads (this module loaded again, started and warmed up beforehand) each
+ *   parse a line-aligned part of the file and write its data files with `writeDataFiles`
+ *   (DataFileWriter); the main thread creates the table and commits every add in one
+ *   `Transaction` (2 commits, both timed).
  * - `arrow` / `arrowPartitioned`: the same batches built beforehand (untimed); only `writeTable`.
- * Each is the median of RUNS timed runs after 1 warm-up. An instrumented pass (internal modules,
- * one file, unpartitioned) splits the NDJSON path into read+split, JSON.parse, build, conform,
- * stats, Arrow IPC hand-off, Parquet encode (parquet-wasm), upload (fsync'd put) and commit.
+ * Each is the median of RUNS timed runs after 1 warm-up (quick: variants whose code an earlier
+ * variant warmed up skip it). Besides wall time, each run's process CPU time is measured (all
+ * threads: main, workers, libuv, DuckDB's); on a shared, loaded machine the CPU-time ratios are
+ * the steadier ones, but only wall time shows what DuckDB's second thread buys.
+ * An instrumented pass (internal modules, one file, unpartitioned) splits the NDJSON path into
+ * read+split, JSON.parse, build, conform, stats, Arrow IPC hand-off, Parquet encode
+ * (parquet-wasm), upload (fsync'd put) and commit, and encodes the same file with the Parquet
+ * dictionary limited to string columns or off (`encodeAlternatives`).
  *
  * DuckDB reference: `SET threads=2; COPY (SELECT * FROM read_json(file, columns={explicit
  * types})) TO out.parquet (FORMAT parquet, COMPRESSION zstd)`, and the partitioned analogue
  * (`PARTITION_BY (country)`). DuckDB writes plain Parquet: no Delta log, no per-file stats
  * JSON, and it fsyncs nothing; Weir's LocalStore fsyncs every data file and commit.
  *
- * Invariants: every Weir run's row count is checked from its `WriteResult`; after the runs, the
- * Weir table and DuckDB's file are read back by DuckDB and compared (count, sum(amount), count of
- * non-null lat, distinct countries), so both sides wrote the same data.
+ * Invariants: every run's row count is checked; after the runs, a Weir table and DuckDB's file
+ * are read back by DuckDB and compared (count, sum(amount), count of non-null lat, distinct
+ * countries), so both sides wrote the same data.
  */
 import { closeSync, createReadStream, openSync, readSync, writeSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';

@@ -8,6 +8,7 @@
 import { compareKeys, type ObjectMeta, type ObjectStore, WeirError } from '@weir/storage';
 import { parseCommitFile } from '../actions/codec.js';
 import type {
+  Action,
   AddAction,
   DomainMetadataAction,
   MetadataAction,
@@ -114,6 +115,21 @@ export class Snapshot {
   /** @internal state for writers in this package (never mutated). */
   get tableState(): TableState {
     return this.state;
+  }
+
+  /**
+   * The snapshot after one more commit whose actions the caller knows (its own commit, made
+   * directly on top of this version): no IO. The caller must only pass a commit at version + 1.
+   */
+  withCommit(version: number, actions: readonly Action[], timestamp: number): Snapshot {
+    if (version !== this.version + 1) {
+      throw new WeirError('INVALID_ARGUMENT', `${this.table}: withCommit needs version ${this.version + 1}, got ${version}`, {
+        details: { table: this.table, version },
+      });
+    }
+    const state = cloneState(this.state);
+    applyActions(state, actions, version);
+    return new Snapshot(this.table, state, timestamp);
   }
 
   /** A snapshot of the newest version (or `version`), replaying only commits after this one. */

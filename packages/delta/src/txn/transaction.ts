@@ -37,6 +37,8 @@ export interface TransactionOptions {
   /** commitInfo.operation, e.g. 'WRITE', 'CREATE TABLE', 'OPTIMIZE', 'STREAMING UPDATE'. */
   operation: string;
   operationParameters?: Record<string, unknown>;
+  /** commitInfo.operationMetrics added to (and overriding) the generic ones (values as strings, like Spark). */
+  operationMetrics?: Record<string, string>;
   /** Attempts (writes of a commit file) before giving up when other writers keep winning. */
   maxAttempts?: number;
   /** Base delay of the jittered backoff after an ambiguous store failure (ms). */
@@ -265,6 +267,7 @@ export class Transaction {
         numOutputRows: String(sumRecords(this.adds)),
         numOutputBytes: String(this.adds.reduce((n, a) => n + a.size, 0)),
         numRemovedFiles: String(this.removes.length),
+        ...this.options.operationMetrics,
       },
       engineInfo: ENGINE_INFO,
       txnId: this.txnId,

@@ -1,0 +1,168 @@
+/**
+ * The one table writer under both sink faces. It owns the writer's view of the table (a
+ * snapshot advanced by its own commits without re-reading the log, refreshed when others
+ * commit), turns Arrow batches into data files, and commits files together with source
+ * positions (`txn` actions) in one atomic step.
+ *
+ * Invariants:
+ * - commits are made one at a time, in call order (callers chain them);
+ * - a position (appId -> version) is committed only together with the data up to it, and
+ *   never goes backwards: a stored version >= the new one means another writer owns that
+ *   source partition, and the commit fails loudly (POSITION_REGRESSION);
+ * - post-commit work (checkpoints, compaction hooks) runs off the commit path and never
+ *   fails or delays a commit.
+ */
+
+import {
+  type AddAction,
+  type CommitResult,
+  conformForWrite,
+  DataFileWriter,
+  loadSnapshot,
+  type Snapshot,
+  Transaction,
+  writeCheckpoint,
+} from '@weir/delta';
+import { type ObjectStore, WeirError } from '@weir/storage';
+import type { RecordBatch } from 'apache-arrow';
+import type { SinkMetrics } from './metrics.js';
+
+export interface TableWriterOptions {
+  /** Compression of data files (default zstd). */
+  compression?: 'zstd' | 'snappy' | 'uncompressed';
+  /** Called after each commit, off the commit path (auto-compaction hooks). */
+  afterCommit?: (result: CommitResult, snapshot: Snapshot) => void;
+  /** Errors of background work (checkpoints, hooks); they never fail a commit. */
+  onBackgroundError?: (err: unknown, what: string) => void;
+  metrics?: SinkMetrics;
+  now?: () => number;
+}
+
+export interface CommitRequest {
+  adds: readonly AddAction[];
+  /** Source positions: appId -> version (the position after the last row included). */
+  positions?: ReadonlyMap<string, number>;
+  operation: string;
+  operationParameters?: Record<string, unknown>;
+  /** Replace the table's contents (complete output mode). */
+  replaceAll?: boolean;
+}
+
+export class TableWriter {
+  readonly store: ObjectStore;
+  private snapshot: Snapshot;
+  private readonly options: TableWriterOptions;
+  private checkpointing: Promise<void> = Promise.resolve();
+  private checkpointPending = false;
+
+  private constructor(store: ObjectStore, snapshot: Snapshot, options: TableWriterOptions) {
+    this.store = store;
+    this.snapshot = snapshot;
+    this.options = options;
+  }
+
+  /** Opens a writer on an existing table (create it first with createTable / writeTable). */
+  static async open(store: ObjectStore, options: TableWriterOptions = {}): Promise<TableWriter> {
+    return new TableWriter(store, await loadSnapshot(store), options);
+  }
+
+  get table(): string {
+    return this.snapshot.table;
+  }
+
+  current(): Snapshot {
+    return this.snapshot;
+  }
+
+  async refresh(): Promise<Snapshot> {
+    this.snapshot = await this.snapshot.refresh(this.store);
+    return this.snapshot;
+  }
+
+  /** A data-file writer for the table's current schema and partitioning. */
+  newFileWriter(): DataFileWriter {
+    const s = this.snapshot;
+    return new DataFileWriter(this.store, {
+      table: s.table,
+      schema: s.schema,
+      partitionColumns: s.partitionColumns,
+      configuration: s.configuration,
+      dataChange: true,
+      ...(this.options.compression ? { compression: this.options.compression } : {}),
+    });
+  }
+
+  /** Shapes an input batch to the table schema (types, order, nullability). */
+  conform(batch: RecordBatch): RecordBatch {
+    return conformForWrite(batch, this.snapshot.schema, this.snapshot.table);
+  }
+
+  /** Committed positions whose appId starts with `prefix`. */
+  storedPositions(prefix = ''): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [appId, txn] of this.snapshot.appTransactions()) {
+      if (appId.startsWith(prefix)) out.set(appId, txn.version);
+    }
+    return out;
+  }
+
+  /** Commits files and positions as one version. */
+  async commit(request: CommitRequest): Promise<CommitResult> {
+    const started = performance.now();
+    const base = this.snapshot;
+    const txn = new Transaction(this.store, base, {
+      operation: request.operation,
+      ...(request.operationParameters ? { operationParameters: request.operationParameters } : {}),
+      ...(this.options.now ? { now: this.options.now } : {}),
+    });
+    for (const [appId, version] of request.positions ?? []) {
+      const stored = txn.readAppTransaction(appId);
+      if (stored !== undefined && stored >= version) {
+        throw new WeirError(
+          'POSITION_REGRESSION',
+          `${base.table}: source position ${appId} is already at ${stored} in the table; refusing to commit ${version} (another writer owns it, or the source replayed without resuming from storedPositions)`,
+          { details: { table: base.table, appId, stored, attempted: version } },
+        );
+      }
+      txn.setAppTransaction(appId, version);
+    }
+    if (request.replaceAll) txn.readsWholeTable().removeAdds(base.files());
+    txn.addFiles(request.adds);
+    const result = await txn.commit();
+    // Our own commit on top of what we knew: apply it locally; otherwise re-read the log.
+    this.snapshot =
+      result.rebasedOver.length === 0
+        ? base.withCommit(result.version, result.actions, result.timestamp)
+        : await base.refresh(this.store);
+    this.options.metrics?.commitLatency.observe((performance.now() - started) / 1000);
+    this.afterCommit(result);
+    return result;
+  }
+
+  private afterCommit(result: CommitResult): void {
+    const interval = Number(this.snapshot.configuration['delta.checkpointInterval'] ?? '10') || 10;
+    if (result.version % interval === 0 && !this.checkpointPending) {
+      this.checkpointPending = true;
+      const at = this.snapshot;
+      this.checkpointing = this.checkpointing
+        .then(() => writeCheckpoint(this.store, at))
+        .then(() => undefined)
+        .catch((err: unknown) => this.options.onBackgroundError?.(err, 'checkpoint'))
+        .finally(() => {
+          this.checkpointPending = false;
+        });
+    }
+    if (this.options.afterCommit) {
+      try {
+        this.options.afterCommit(result, this.snapshot);
+      } catch (err) {
+        this.options.onBackgroundError?.(err, 'afterCommit');
+      }
+    }
+  }
+
+  /** Waits for background checkpoints (for close and tests). */
+  async idle(): Promise<void> {
+    await this.checkpointing;
+  }
+}
