@@ -10,17 +10,27 @@ import { Command, CommanderError } from 'commander';
 import { registerBrokerCommand } from './commands/broker.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerReadCommands } from './commands/read-commands.js';
+import { registerSqlCommand } from './commands/sql-command.js';
 import { registerWriteCommands } from './commands/write-commands.js';
-import { type CliIo, createContext } from './context.js';
+import { type CliIo, createContext, type S3Flags } from './context.js';
 
 export const VERSION = '0.1.0';
 
 export function createProgram(io: CliIo): Command {
-  const ctx = createContext(io);
-  const program = new Command('weir')
+  let program: Command;
+  // Global S3 flags may stand before or after the command name; read them when a store is opened.
+  const ctx = createContext(io, () => program.opts<S3Flags>());
+  program = new Command('weir')
     .description('Weir: stream records into Delta Lake tables and keep them healthy')
     .version(VERSION, '-V, --cli-version', 'print the weir version')
-    .enablePositionalOptions()
+    .option('--s3-endpoint <url>', 'S3 endpoint for s3:// tables (default: AWS_ENDPOINT_URL / AWS config)')
+    .option('--s3-region <region>', 'S3 region (default: AWS_REGION / AWS config)')
+    .option('--s3-profile <name>', 'AWS profile for credentials')
+    .option('--s3-path-style', 'use path-style S3 addressing (default on when an endpoint is set)')
+    .option(
+      '--s3-unsafe-single-writer',
+      'allow commits on S3 stores without conditional writes (only one writer may run!)',
+    )
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
@@ -28,6 +38,7 @@ export function createProgram(io: CliIo): Command {
     })
     .exitOverride();
   registerReadCommands(program, ctx);
+  registerSqlCommand(program, ctx);
   registerWriteCommands(program, ctx);
   registerDemoCommand(program, ctx);
   registerBrokerCommand(program, ctx);
