@@ -123,9 +123,13 @@ export class Snapshot {
    */
   withCommit(version: number, actions: readonly Action[], timestamp: number): Snapshot {
     if (version !== this.version + 1) {
-      throw new WeirError('INVALID_ARGUMENT', `${this.table}: withCommit needs version ${this.version + 1}, got ${version}`, {
-        details: { table: this.table, version },
-      });
+      throw new WeirError(
+        'INVALID_ARGUMENT',
+        `${this.table}: withCommit needs version ${this.version + 1}, got ${version}`,
+        {
+          details: { table: this.table, version },
+        },
+      );
     }
     const state = cloneState(this.state);
     applyActions(state, actions, version);
