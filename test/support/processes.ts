@@ -1,7 +1,8 @@
 /**
  * Real OS child processes for concurrency and crash tests: runs a TypeScript fixture with the
  * workspace sources (`--conditions=@weir/source` + tsx), collects its JSON-lines output, and can
- * SIGKILL it at a chosen moment.
+ * SIGKILL it at a chosen moment. `options.env` adds to (or, with undefined values, removes from)
+ * the inherited environment, e.g. S3 endpoint and credentials for a fixture on an s3:// table.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
@@ -14,14 +15,29 @@ export interface ChildResult {
   stderr: string;
 }
 
+export interface FixtureOptions {
+  /** Variables to set (a string) or unset (undefined) on top of this process's environment. */
+  env?: Record<string, string | undefined>;
+}
+
+function childEnv(extra: FixtureOptions['env']): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const [name, value] of Object.entries(extra ?? {})) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
+}
+
 export function startFixture(
   fixture: string,
   args: string[],
+  options: FixtureOptions = {},
 ): { child: ChildProcess; done: Promise<ChildResult> } {
   const child = spawn(
     process.execPath,
     ['--conditions=@weir/source', '--import', 'tsx', path.join(REPO_ROOT, 'test/fixtures', fixture), ...args],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: childEnv(options.env) },
   );
   let out = '';
   let err = '';
@@ -45,6 +61,10 @@ export function startFixture(
   return { child, done };
 }
 
-export function runFixture(fixture: string, args: string[]): Promise<ChildResult> {
-  return startFixture(fixture, args).done;
+export function runFixture(
+  fixture: string,
+  args: string[],
+  options: FixtureOptions = {},
+): Promise<ChildResult> {
+  return startFixture(fixture, args, options).done;
 }

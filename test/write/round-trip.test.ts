@@ -156,7 +156,7 @@ describe('write → read round trips', () => {
     const got = canonicalRows(await readAll(store));
     // The empty string partition value is null in Delta (the protocol has no way to tell them apart).
     const want = canonicalRows(
-      batchToJsonRows(input).map((r) => ({ ...r, p_str: r.p_str === '' ? null : r.p_str })),
+      batchToJsonRows(input).map((r) => ({ ...r, p_str: r.p_str === '' ? null : (r.p_str ?? null) })),
     );
     expect(got).toEqual(want);
     const snapshot = await loadSnapshot(store);

@@ -1,5 +1,6 @@
 import { WeirError } from '@weir/storage';
 import { describe, expect, it } from 'vitest';
+import type { S3StoreOptions } from './config.js';
 import {
   createS3Client,
   DEFAULT_CONCURRENCY,
@@ -108,7 +109,12 @@ describe('s3OptionsFromEnv', () => {
 describe('mergeS3Options', () => {
   it('layers env < flags < code, ignoring undefined', () => {
     const env = s3OptionsFromEnv({ AWS_ENDPOINT_URL: 'http://env:1', AWS_REGION: 'env-region' });
-    const flags = { endpoint: 'http://flag:2', region: undefined, retry: { baseDelayMs: 1 } };
+    // An undefined layer value must not override a lower layer (the CLI passes unset flags so).
+    const flags = {
+      endpoint: 'http://flag:2',
+      region: undefined,
+      retry: { baseDelayMs: 1 },
+    } as unknown as Partial<S3StoreOptions>;
     const code = { bucket: 'b', retry: { maxDelayMs: 9 } };
     expect(mergeS3Options(env, flags, undefined, code)).toEqual({
       endpoint: 'http://flag:2',

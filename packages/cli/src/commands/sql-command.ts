@@ -14,7 +14,7 @@ import { type CliContext, write } from '../context.js';
 import { parseRowFormat, type RowFormat, writeRows } from '../format/rows.js';
 
 interface SqlOptions {
-  table: string[];
+  table?: string[];
   format?: string;
   verbose?: boolean;
 }
@@ -38,8 +38,7 @@ export function registerSqlCommand(program: Command, ctx: CliContext): void {
     .option(
       '--table <name=location[@version]>',
       'a table the query may name; repeat for more',
-      (value: string, previous: string[]) => [...previous, value],
-      [] as string[],
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .option('--format <format>', 'table, ndjson or csv (default: table on a terminal, else ndjson)')
     .option('--verbose', 'print on stderr how each table was read (files, DuckDB or Weir scan)')
@@ -49,7 +48,7 @@ export function registerSqlCommand(program: Command, ctx: CliContext): void {
       const session = await SqlSession.create();
       try {
         const seen = new Set<string>();
-        for (const text of opts.table) {
+        for (const text of opts.table ?? []) {
           const spec = parseTableSpec(text);
           if (seen.has(spec.name.toLowerCase()))
             throw new WeirError('INVALID_ARGUMENT', `--table ${spec.name} is given twice`, {

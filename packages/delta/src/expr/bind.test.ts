@@ -37,7 +37,7 @@ const schema: StructType = {
   ],
 };
 
-const bind = (text: string): BoundExpr => bindPredicate(parsePredicate(text), schema);
+const bind = (text: string) => bindPredicate(parsePredicate(text), schema);
 
 /** The value a `column op literal` predicate binds its literal to. */
 function boundValue(text: string): unknown {

@@ -310,7 +310,9 @@ describe('filterBatch', () => {
 
   it('returns a mask of the batch length', () => {
     const arrowType: ArrowType = new Int64();
-    const v = makeVector(makeData({ type: arrowType, length: 0, data: new BigInt64Array(0), nullCount: 0 }));
+    const v = makeVector(
+      makeData({ type: arrowType as Int64, length: 0, data: new BigInt64Array(0), nullCount: 0 }),
+    );
     expect(run('a = 1', { a: v })).toEqual([]);
   });
 });
