@@ -9,7 +9,8 @@
  *   the file is hard-linked under N+WARMUP more names (untimed) so every commit adds a distinct
  *   file. Per commit i: `new Transaction(store, snapshot, {operation: 'WRITE'})
  *   .addFiles([add_i]).commit()` is timed (`commit`), then `snapshot.refresh(store)` keeping the
- *   snapshot current (`refresh`, reported separately). Interleaved with it, on the same bytes
+ *   snapshot current (`refresh`, reported separately, with the p50 of the first and last tenth
+ *   of the commits: it lists `_delta_log/`, which grows by one file per commit). Interleaved with it, on the same bytes
  *   (`serializeCommit(result.actions)`, untimed): `LocalStore.putIfAbsent` to a fresh key of
  *   another store (`rawPutIfAbsent`: temp file + fsync + link + dir fsync, the floor of a
  *   commit), and `openSync('wx') + writeSync + fsyncSync + closeSync` of a fresh file
@@ -21,18 +22,20 @@
  *   The store is wrapped to time its calls, so each append is split into data-file put, commit
  *   putIfAbsent, checkpoint writes and reads (wall time with at least one such call in flight);
  *   the rest is CPU (encode, stats, replay, checkpoint building).
- * - `writeTableNoSnapshot`: the plain call `writeTable(store, batch_i)`, which loads the latest
+ * - `writeTableLoadingSnapshot`: the plain call `writeTable(store, batch_i)`, which loads the latest
  *   snapshot itself (list the log, read the newest checkpoint and the commits after it) before
  *   writing. N = 500 (quick: 150).
  * Checkpoint versions are reported apart (`checkpointAppends`) from the others
  * (`plainAppends`), so the inline-checkpoint spikes are visible; the charts
  * (`commit.svg`: commit path and floors; `commit.writetable.svg`: appends) plot latency by index.
  *
- * fsync dominates: on the machine's ext4 disk one small-file fsync is ~2 ms, and LocalStore
- * fsyncs the temp file and the directory of every put. Timings use a monotonic clock around
- * awaited calls; nothing else runs in the process meanwhile.
+ * fsync dominates: LocalStore fsyncs the temp file and the directory of every put (a small
+ * write+fsync alone is `reference.rawWriteFsync`). Timings use a monotonic clock around awaited
+ * calls; nothing else runs in the process meanwhile, but the machine is shared, so read the
+ * interleaved ratio rather than absolute latencies (`results.loadAverageAtEnd`).
  */
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   type AddAction,
@@ -482,6 +485,8 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
         ...appendReport(plain),
       },
       processMaxRssBytes: processMaxRssBytes(),
+      /** The machine is shared: the 1/5/15-minute load averages when the bench ended. */
+      loadAverageAtEnd: os.loadavg().map((x) => round(x, 2)),
     },
     reference: {
       rawPutIfAbsent: {

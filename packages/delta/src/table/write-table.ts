@@ -4,7 +4,8 @@
  * (never referenced until the commit lands), then one commit adds them, removes what they
  * replace, and carries schema changes and an optional application transaction (`txn`) in the
  * same atomic step. After the commit, a checkpoint is written when the version is a multiple
- * of `delta.checkpointInterval`; a failing checkpoint never fails the write.
+ * of `delta.checkpointInterval`, followed by the expired log cleanup unless
+ * `delta.enableExpiredLogCleanup` is 'false'; a failing checkpoint or cleanup never fails the write.
  */
 import { randomUUID } from 'node:crypto';
 import { type ObjectStore, WeirError } from '@weir/storage';
@@ -16,6 +17,7 @@ import { filterBatch } from '../expr/filter-batch.js';
 import { parsePredicate } from '../expr/parse.js';
 import { evaluateOnValues } from '../expr/row.js';
 import { writeCheckpoint } from '../log/checkpoint-writer.js';
+import { cleanupExpiredLogs, expiredLogCleanupEnabled } from '../maintenance/log-cleanup.js';
 import { arrowSchemaToDelta } from '../schema/arrow.js';
 import { columnMappingMode, physicalSchema } from '../schema/column-mapping.js';
 import { serializeSchema } from '../schema/parse.js';
@@ -169,7 +171,7 @@ export function newTableActions(table: string, spec: NewTableSpec) {
   return { metadata, protocol: requiredProtocol(spec.schema, spec.properties) };
 }
 
-/** Runs the post-commit checkpoint when due. Never throws. */
+/** Runs the post-commit checkpoint when due, then the expired log cleanup. Never throws. */
 export async function maybeCheckpoint(
   store: ObjectStore,
   version: number,
@@ -181,6 +183,14 @@ export async function maybeCheckpoint(
   try {
     const at = snapshot && snapshot.version === version ? snapshot : await loadSnapshot(store, { version });
     await writeCheckpoint(store, at);
+  } catch (err) {
+    onError?.(err);
+    return;
+  }
+  // Expired log cleanup runs after a checkpoint (delta.enableExpiredLogCleanup, default true).
+  if (!expiredLogCleanupEnabled(configuration)) return;
+  try {
+    await cleanupExpiredLogs(store, { configuration });
   } catch (err) {
     onError?.(err);
   }
@@ -409,11 +419,16 @@ export async function writeTable(
   txn.addFiles(adds);
   const result = await txn.commit();
   if (options.checkpoint !== 'off') {
+    // Committed directly on top of what we read: the post-commit snapshot needs no IO.
+    const after =
+      result.rebasedOver.length === 0 && txnBase
+        ? txnBase.withCommit(result.version, result.actions, result.timestamp)
+        : undefined;
     await maybeCheckpoint(
       store,
       result.version,
       metadataChange?.configuration ?? configuration,
-      undefined,
+      after,
       options.onCheckpointError,
     );
   }
