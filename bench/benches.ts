@@ -14,6 +14,9 @@ export const BENCHES: Readonly<Record<string, () => Promise<Bench>>> = {
   broker: async () => (await import('./broker.js')).default,
   write: async () => (await import('./write.js')).default,
   commit: async () => (await import('./commit.js')).default,
+  optimize: async () => (await import('./optimize.js')).default,
+  'sink-latency': async () => (await import('./sink-latency.js')).default,
+  sql: async () => (await import('./sql.js')).default,
 };
 
 export function benchNames(): string[] {

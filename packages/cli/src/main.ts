@@ -9,6 +9,7 @@ import { isWeirError } from '@weir/storage';
 import { Command, CommanderError } from 'commander';
 import { registerBrokerCommand } from './commands/broker.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerMaintenanceCommands } from './commands/maintenance-commands.js';
 import { registerReadCommands } from './commands/read-commands.js';
 import { registerSqlCommand } from './commands/sql-command.js';
 import { registerWriteCommands } from './commands/write-commands.js';
@@ -40,6 +41,7 @@ export function createProgram(io: CliIo): Command {
   registerReadCommands(program, ctx);
   registerSqlCommand(program, ctx);
   registerWriteCommands(program, ctx);
+  registerMaintenanceCommands(program, ctx);
   registerDemoCommand(program, ctx);
   registerBrokerCommand(program, ctx);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(program.configureOutput());

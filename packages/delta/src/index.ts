@@ -24,6 +24,57 @@ export {
   planLogSegment,
   readLastCheckpointHint,
 } from './log/log-segment.js';
+export {
+  AutoCompactionPolicy,
+  type AutoCompactionThresholds,
+} from './maintenance/auto-compaction.js';
+export { AutoCompactor, type AutoCompactorOptions, autoCompact } from './maintenance/auto-compactor.js';
+export {
+  cleanupExpiredLogs,
+  expiredLogCleanupEnabled,
+  type LogCleanupOptions,
+  type LogCleanupPlan,
+  type LogCleanupResult,
+  logRetentionMs,
+  planLogCleanup,
+} from './maintenance/log-cleanup.js';
+export {
+  executeOptimize,
+  type OptimizeExecuteOptions,
+  type OptimizeOptions,
+  optimize,
+} from './maintenance/optimize.js';
+export {
+  type OptimizeBin,
+  type OptimizePlan,
+  type OptimizePlanOptions,
+  planOptimize,
+} from './maintenance/optimize-plan.js';
+export {
+  type DroppedBin,
+  type DropReason,
+  type OptimizeCommit,
+  OptimizeFailedError,
+  type OptimizeMetrics,
+  type OptimizeProgress,
+  type OptimizeResult,
+} from './maintenance/optimize-result.js';
+export {
+  type VacuumOptions,
+  type VacuumProgress,
+  type VacuumResult,
+  vacuum,
+} from './maintenance/vacuum.js';
+export {
+  isHiddenPath,
+  planVacuum,
+  referencedKeys,
+  resolveVacuumRetention,
+  type VacuumCandidate,
+  type VacuumMode,
+  type VacuumPlan,
+  type VacuumPlanOptions,
+} from './maintenance/vacuum-plan.js';
 export { parquetRowGroupInfo, type RowGroupInfo, readParquetTable } from './parquet/wasm.js';
 export * from './records/index.js';
 export { conformBatchToSchema } from './scan/conform.js';

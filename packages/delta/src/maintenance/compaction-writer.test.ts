@@ -1,0 +1,105 @@
+import { MemoryStore, type ObjectStore, WeirError } from '@weir/storage';
+import { describe, expect, it } from 'vitest';
+import { parseStats } from '../actions/codec.js';
+import { parquetRowGroups, readParquetTable } from '../parquet/wasm.js';
+import { RecordBatchBuilder } from '../records/index.js';
+import { parseSchema } from '../schema/parse.js';
+import { CompactionFileWriter } from './compaction-writer.js';
+
+const schema = parseSchema(
+  JSON.stringify({
+    type: 'struct',
+    fields: [
+      { name: 'id', type: 'long', nullable: true, metadata: {} },
+      { name: 'p', type: 'string', nullable: true, metadata: {} },
+      { name: 'name', type: 'string', nullable: true, metadata: {} },
+    ],
+  }),
+);
+
+function batch(from: number, rows: number) {
+  const b = new RecordBatchBuilder(schema);
+  for (let i = from; i < from + rows; i++)
+    b.append({ id: i, p: 'x', name: i % 7 === 0 ? null : `name-${i}` });
+  return b.flush();
+}
+
+const options = {
+  table: 'memory://t',
+  schema,
+  partitionColumns: ['p'],
+  configuration: {},
+  columnMapping: 'none' as const,
+  directory: 'p=x/',
+  partitionValues: { p: 'x' },
+};
+
+describe('CompactionFileWriter', () => {
+  it('streams many batches into one file with stats, without the partition column', async () => {
+    const store = new MemoryStore('cw');
+    const w = new CompactionFileWriter(store, { ...options, rowGroupBytes: 512 * 1024, now: () => 42 });
+    for (let i = 0; i < 50; i++) await w.write(batch(i * 2000, 2000));
+    expect(w.rows).toBe(100_000);
+    const add = (await w.close())!;
+    expect(add.path).toMatch(/^p=x\/part-[0-9a-f-]{36}\.zstd\.parquet$/);
+    expect(add).toMatchObject({ partitionValues: { p: 'x' }, dataChange: false, modificationTime: 42 });
+    const bytes = await store.get(add.path);
+    expect(add.size).toBe(bytes.byteLength);
+    // Row groups are bounded (64K-row minimum, here ~512 KiB of Arrow data each).
+    const groups = await parquetRowGroups(bytes);
+    expect(groups.length).toBeGreaterThan(1);
+    expect(groups.reduce((a, b) => a + b, 0)).toBe(100_000);
+    const table = readParquetTable(bytes);
+    expect(table.schema.fields.map((f) => f.name)).toEqual(['id', 'name']);
+    expect(table.getChild('id')!.get(99_999)).toBe(99_999n);
+    const stats = parseStats(add.stats)!;
+    expect(stats).toMatchObject({
+      numRecords: 100_000,
+      minValues: { id: 0 },
+      maxValues: { id: 99_999 },
+      nullCount: { id: 0, name: Math.ceil(100_000 / 7) },
+      tightBounds: true,
+    });
+  });
+
+  it('writes nothing for no rows', async () => {
+    const store = new MemoryStore('cw');
+    const w = new CompactionFileWriter(store, options);
+    expect(await w.close()).toBeUndefined();
+    const keys = [];
+    for await (const m of store.list('')) keys.push(m.key);
+    expect(keys).toEqual([]);
+  });
+
+  it('a failing upload fails the writer; abort leaves no object', async () => {
+    const inner = new MemoryStore('cw');
+    const failing: ObjectStore = {
+      root: inner.root,
+      get: (k) => inner.get(k),
+      getRange: (k, o, l) => inner.getRange(k, o, l),
+      head: (k) => inner.head(k),
+      putIfAbsent: (k, d) => inner.putIfAbsent(k, d),
+      list: (p, o) => inner.list(p, o),
+      delete: (k) => inner.delete(k),
+      async put(k, data) {
+        if (data instanceof Uint8Array) return inner.put(k, data);
+        for await (const _ of data) throw new WeirError('IO_ERROR', 'disk full');
+      },
+    };
+    const w = new CompactionFileWriter(failing, { ...options, rowGroupBytes: 1024 });
+    const err = await (async () => {
+      for (let i = 0; i < 3; i++) await w.write(batch(i * 70_000, 70_000));
+      return w.close();
+    })().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'DATA_FILE_UPLOAD_FAILED' });
+
+    const store = new MemoryStore('cw2');
+    const a = new CompactionFileWriter(store, options);
+    await a.write(batch(0, 70_000));
+    await a.abort();
+    await expect(a.close()).rejects.toMatchObject({ code: 'WRITER_ABORTED' });
+    const keys = [];
+    for await (const m of store.list('')) keys.push(m.key);
+    expect(keys).toEqual([]);
+  });
+});

@@ -1,0 +1,346 @@
+/**
+ * The output side of a compaction bin: streams the bin's rows into ONE Parquet data file,
+ * uploaded while it is encoded, so memory stays bounded by about one row group whatever the
+ * file size. (DataFileWriter buffers a whole file before encoding it: fine for appends, but a
+ * 128 MiB compacted file would mean ~4x that in Arrow buffers; bins are already sized by their
+ * inputs' Parquet bytes, so no size-based cutting is needed here.)
+ *
+ * Invariants:
+ * - Batches are logical rows of one partition (partition columns, if present, are dropped: they
+ *   live in `add.partitionValues`); the file has the table's data columns under
+ *   `dataFileSchema` (physical names, field ids in 'id' mode), same encoder settings as
+ *   parquet-file.ts (format v1 pages, dictionary, page statistics, ZSTD by default).
+ * - Row groups hold about `rowGroupBytes` (default 64 MiB) of Arrow data, at most 1,048,576 rows;
+ *   small batches are coalesced into ~64K-row batches before they cross into WebAssembly.
+ * - `write` resolves once the encoder has taken the data (backpressure: at most one coalesced
+ *   batch waits); the upload (`store.put` of an async iterable) runs concurrently.
+ * - `close()` returns the add (dataChange=false, stats of the rows written) or undefined when no
+ *   row was written (nothing is uploaded then); `abort()` cancels both sides: a partly uploaded
+ *   object either never appears (LocalStore, S3 multipart) or stays unreferenced (VACUUM).
+ */
+import { type ObjectStore, WeirError } from '@weir/storage';
+import { makeData, RecordBatch, Schema, Struct, Table, tableToIPC } from 'apache-arrow';
+import type { AddAction, Configuration } from '../actions/types.js';
+import { parquetModule } from '../parquet/wasm.js';
+import type { ColumnMappingMode } from '../schema/column-mapping.js';
+import type { StructField, StructType } from '../schema/types.js';
+import { concatBatches } from '../write/arrow-concat.js';
+import { batchByteSize } from '../write/arrow-size.js';
+import { dataFileName, encodeAddPath } from '../write/data-file-path.js';
+import { dataFileSchema, type ParquetCompression, toFileBatch } from '../write/parquet-file.js';
+import { StatsCollector } from '../write/stats.js';
+
+/** Where a data file's rows come from: the table layout, as plain (structured-cloneable) data. */
+export interface FileLayout {
+  table: string;
+  /** The table's logical schema (partition columns included). */
+  schema: StructType;
+  partitionColumns: readonly string[];
+  configuration: Configuration;
+  columnMapping: ColumnMappingMode;
+}
+
+export interface CompactionWriterOptions extends FileLayout {
+  /** Directory (key prefix, '' or ending in '/') of the output file. */
+  directory: string;
+  /** The partition values of every row, exactly as the log should carry them. */
+  partitionValues: Readonly<Record<string, string | null>>;
+  compression?: ParquetCompression;
+  /** Arrow bytes per row group to aim for (default 64 MiB). */
+  rowGroupBytes?: number;
+  now?: () => number;
+}
+
+const COALESCE_ROWS = 65_536;
+const MAX_ROW_GROUP_ROWS = 1_048_576;
+const DEFAULT_ROW_GROUP_BYTES = 64 * 1024 * 1024;
+
+/** A one-slot hand-over between the writer (producer) and the encoder's input stream (consumer). */
+class Slot<T> {
+  private item: T | undefined;
+  private ended = false;
+  private failure: { err: unknown } | undefined;
+  private taker: { resolve: (v: T | undefined) => void; reject: (err: unknown) => void } | undefined;
+  private putter: { resolve: () => void; reject: (err: unknown) => void } | undefined;
+
+  /** Resolves once the item is stored (the previous one was taken). */
+  async put(item: T): Promise<void> {
+    while (this.item !== undefined) {
+      await new Promise<void>((resolve, reject) => {
+        this.putter = { resolve, reject };
+      });
+    }
+    if (this.failure) throw this.failure.err;
+    if (this.taker) {
+      const t = this.taker;
+      this.taker = undefined;
+      t.resolve(item);
+      return;
+    }
+    this.item = item;
+  }
+
+  /** The next item, or undefined at the end. */
+  take(): Promise<T | undefined> {
+    if (this.failure) return Promise.reject(this.failure.err);
+    if (this.item !== undefined) {
+      const item = this.item;
+      this.item = undefined;
+      const p = this.putter;
+      this.putter = undefined;
+      p?.resolve();
+      return Promise.resolve(item);
+    }
+    if (this.ended) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      this.taker = { resolve, reject };
+    });
+  }
+
+  /** Resolves once every item was taken, then marks the end. */
+  async end(): Promise<void> {
+    while (this.item !== undefined) {
+      await new Promise<void>((resolve, reject) => {
+        this.putter = { resolve, reject };
+      });
+    }
+    if (this.failure) throw this.failure.err;
+    this.ended = true;
+    const t = this.taker;
+    this.taker = undefined;
+    t?.resolve(undefined);
+  }
+
+  fail(err: unknown): void {
+    if (this.failure) return;
+    this.failure = { err };
+    this.taker?.reject(err);
+    this.putter?.reject(err);
+    this.taker = undefined;
+    this.putter = undefined;
+  }
+}
+
+/**
+ * Shapes logical rows into the batches of a data file (partition columns dropped, physical
+ * names) and collects their stats. Used by the writer, or by a decode worker that sends the
+ * shaped batches as IPC (`CompactionFileWriter.writeEncoded`).
+ */
+export class FileRowShaper {
+  private readonly dataIndexes: number[] = [];
+  private readonly fileSchema: Schema;
+  private readonly stats: StatsCollector;
+
+  constructor(layout: FileLayout) {
+    const parts = new Set(layout.partitionColumns.map((c) => c.toLowerCase()));
+    const dataFields: StructField[] = [];
+    layout.schema.fields.forEach((f, i) => {
+      if (parts.has(f.name.toLowerCase())) return;
+      this.dataIndexes.push(i);
+      dataFields.push(f);
+    });
+    this.fileSchema = dataFileSchema({ type: 'struct', fields: dataFields }, layout.columnMapping);
+    this.stats = new StatsCollector({
+      schema: layout.schema,
+      partitionColumns: layout.partitionColumns,
+      configuration: layout.configuration,
+      columnMapping: layout.columnMapping,
+    });
+  }
+
+  get rows(): number {
+    return this.stats.numRecords;
+  }
+
+  /** The data-file batch of logical rows (the table's columns in table order); stats updated. */
+  add(batch: RecordBatch): RecordBatch {
+    let data = batch;
+    if (this.dataIndexes.length !== batch.schema.fields.length) {
+      const fields = this.dataIndexes.map((i) => batch.schema.fields[i]!);
+      const children = this.dataIndexes.map((i) => batch.data.children[i]!);
+      const struct = makeData({ type: new Struct(fields), length: batch.numRows, nullCount: 0, children });
+      data = new RecordBatch(new Schema(fields), struct);
+    }
+    this.stats.add(data);
+    return toFileBatch(data, this.fileSchema);
+  }
+
+  statsJson(): string {
+    return this.stats.toJson();
+  }
+}
+
+/** A batch for the encoder: Arrow rows, or the Arrow IPC stream of already shaped rows. */
+type Chunk = { batch: RecordBatch } | { ipc: Uint8Array; rows: number };
+
+export class CompactionFileWriter {
+  private readonly store: ObjectStore;
+  private readonly options: CompactionWriterOptions;
+  private readonly shaper: FileRowShaper;
+  private readonly key: string;
+  private readonly slot = new Slot<Chunk>();
+  private pending: RecordBatch[] = [];
+  private pendingRows = 0;
+  private encodedRows = 0;
+  private upload: Promise<void> | undefined;
+  private output: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  private bytes = 0;
+  private failure: { err: unknown } | undefined;
+
+  constructor(store: ObjectStore, options: CompactionWriterOptions) {
+    this.store = store;
+    this.options = options;
+    this.shaper = new FileRowShaper(options);
+    this.key = options.directory + dataFileName(options.compression ?? 'zstd');
+  }
+
+  /** Rows written so far. */
+  get rows(): number {
+    return this.shaper.rows + this.encodedRows;
+  }
+
+  /** Adds logical rows (the table's columns, in table order). */
+  async write(batch: RecordBatch): Promise<void> {
+    if (this.failure) throw this.failure.err;
+    if (batch.numRows === 0) return;
+    this.pending.push(this.shaper.add(batch));
+    this.pendingRows += batch.numRows;
+    if (this.pendingRows >= COALESCE_ROWS) await this.handOver();
+  }
+
+  /** Adds rows already shaped by a `FileRowShaper` (an Arrow IPC stream); pass its stats to `close`. */
+  async writeEncoded(ipc: Uint8Array, rows: number): Promise<void> {
+    if (this.failure) throw this.failure.err;
+    if (rows === 0) return;
+    await this.handOver();
+    this.encodedRows += rows;
+    await this.put({ ipc, rows });
+  }
+
+  /**
+   * Finishes the file; its add, or undefined when no row was written. `stats` (JSON) must be
+   * given when rows came through `writeEncoded`.
+   */
+  async close(stats?: string): Promise<AddAction | undefined> {
+    if (this.failure) throw this.failure.err;
+    await this.handOver();
+    if (!this.upload) return undefined;
+    await this.slot.end();
+    await this.upload;
+    const failed = this.failure as { err: unknown } | undefined;
+    if (failed) throw failed.err;
+    return {
+      path: encodeAddPath(this.key),
+      partitionValues: this.options.partitionValues,
+      size: this.bytes,
+      modificationTime: (this.options.now ?? Date.now)(),
+      dataChange: false,
+      stats: stats ?? this.shaper.statsJson(),
+    };
+  }
+
+  /** Stops: the encoder and the upload are cancelled (the object never appears or stays unreferenced). */
+  async abort(): Promise<void> {
+    this.fail(
+      new WeirError('WRITER_ABORTED', `${this.options.table}: compaction into ${this.key} was aborted`),
+    );
+    await this.output?.cancel().catch(() => {});
+    await this.upload?.catch(() => {});
+  }
+
+  private fail(err: unknown): void {
+    this.failure ??= { err };
+    this.slot.fail(err);
+  }
+
+  private async handOver(): Promise<void> {
+    if (this.pendingRows === 0) return;
+    const batch = this.pending.length === 1 ? this.pending[0]! : concatBatches(this.pending);
+    this.pending = [];
+    this.pendingRows = 0;
+    await this.put({ batch });
+  }
+
+  private async put(chunk: Chunk): Promise<void> {
+    if (!this.upload) this.start(chunk);
+    await this.slot.put(chunk);
+  }
+
+  /** Starts the encoder and the upload (on the first batch: it sizes the row groups). */
+  private start(first: Chunk): void {
+    const pw = parquetModule();
+    const codecs = {
+      zstd: pw.Compression.ZSTD,
+      snappy: pw.Compression.SNAPPY,
+      uncompressed: pw.Compression.UNCOMPRESSED,
+    };
+    const perRow =
+      'batch' in first
+        ? Math.max(1, batchByteSize(first.batch) / Math.max(1, first.batch.numRows))
+        : Math.max(1, first.ipc.byteLength / Math.max(1, first.rows));
+    const target = this.options.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES;
+    const rowGroupRows = Math.max(COALESCE_ROWS, Math.min(MAX_ROW_GROUP_ROWS, Math.floor(target / perRow)));
+    const props = new pw.WriterPropertiesBuilder()
+      .setWriterVersion(pw.WriterVersion.V1)
+      .setCompression(codecs[this.options.compression ?? 'zstd'])
+      .setDictionaryEnabled(true)
+      .setStatisticsEnabled(pw.EnabledStatistics.Page)
+      .setMaxRowGroupSize(rowGroupRows)
+      .build();
+    const slot = this.slot;
+    // highWaterMark 0: a batch crosses into WebAssembly only when the encoder asks for it.
+    const input = new ReadableStream<unknown>(
+      {
+        async pull(controller) {
+          const chunk = await slot.take();
+          if (chunk === undefined) {
+            controller.close();
+            return;
+          }
+          const ipc = 'ipc' in chunk ? chunk.ipc : tableToIPC(new Table([chunk.batch]), 'stream');
+          const wasmTable = pw.Table.fromIPCStream(ipc);
+          try {
+            for (const b of wasmTable.recordBatches()) controller.enqueue(b);
+          } finally {
+            wasmTable.free();
+          }
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const { table } = this.options;
+    const file = this.key;
+    const encoded = pw.transformParquetStream(input as ReadableStream, props);
+    const self = this;
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      const reader = ((await encoded) as ReadableStream<Uint8Array>).getReader();
+      self.output = reader;
+      for (;;) {
+        const next = await reader.read();
+        // After a failure or abort the object must not appear: fail the upload, whatever the encoder did.
+        if (self.failure) throw self.failure.err;
+        if (next.done) return;
+        const wasm = parquetModule().wasmMemory().buffer;
+        const value = next.value.buffer === wasm ? next.value.slice() : next.value;
+        self.bytes += value.byteLength;
+        yield value;
+      }
+    }
+    this.upload = this.store.put(this.key, chunks()).catch((err: unknown) => {
+      const wrapped =
+        this.failure?.err ??
+        new WeirError(
+          'DATA_FILE_UPLOAD_FAILED',
+          `${table}: cannot encode or upload data file ${file}: ${err instanceof Error ? err.message : String(err)}`,
+          {
+            cause: err,
+            retryable: err instanceof WeirError ? err.retryable : false,
+            details: { table, file },
+          },
+        );
+      this.fail(wrapped);
+      throw wrapped;
+    });
+    this.upload.catch(() => {});
+  }
+}

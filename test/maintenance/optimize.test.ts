@@ -1,0 +1,329 @@
+/**
+ * OPTIMIZE through the public API on real tables: bin-packing per partition with rows, partition
+ * values and stats preserved; the commit's shape (OPTIMIZE, dataChange=false, Spark-style
+ * parameters and metrics); partition filters; deletion vectors applied (reference tables written
+ * by Spark/Databricks); group commits; a concurrent remove drops the group (before the commit or
+ * in the commit race) while a concurrent append does not; a failing bin keeps the finished
+ * groups; dry runs; auto-compaction.
+ */
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  type Action,
+  AutoCompactionPolicy,
+  AutoCompactor,
+  autoCompact,
+  batchToJsonRows,
+  createTable,
+  executeOptimize,
+  loadSnapshot,
+  OptimizeFailedError,
+  optimize,
+  parseCommitFile,
+  parseSchema,
+  parseStats,
+  planOptimize,
+  RecordBatchBuilder,
+  readHistory,
+  scanSnapshot,
+  writeTable,
+} from '@weir/delta';
+import { LocalStore, type ObjectStore, WeirError } from '@weir/storage';
+import { afterAll, describe, expect, it } from 'vitest';
+import { canonicalRows, tableDir } from '../support/reference-tables.js';
+
+const schema = parseSchema(
+  JSON.stringify({
+    type: 'struct',
+    fields: [
+      { name: 'id', type: 'long', nullable: true, metadata: {} },
+      { name: 'day', type: 'date', nullable: true, metadata: {} },
+      { name: 'name', type: 'string', nullable: true, metadata: {} },
+    ],
+  }),
+);
+
+const root = mkdtempSync(path.join(os.tmpdir(), 'weir-optimize-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const newDir = () => path.join(root, `t${++n}`);
+
+/** A table partitioned by day with `batches` appends of `rows` rows in each of `days`. */
+async function smallFilesTable(batches: number, days = ['2024-05-01', '2024-05-02'], rows = 10) {
+  const dir = newDir();
+  const store = new LocalStore(dir);
+  await createTable(store, { schema, partitionColumns: ['day'] });
+  let id = 0;
+  for (let i = 0; i < batches; i++) {
+    const b = new RecordBatchBuilder(schema);
+    for (const day of days) for (let k = 0; k < rows; k++) b.append({ id: id++, day, name: `n${id}` });
+    await writeTable(store, b.flush());
+  }
+  return { dir, store };
+}
+
+async function rows(store: ObjectStore, version?: number) {
+  const snapshot = await loadSnapshot(store, version !== undefined ? { version } : {});
+  const out: Record<string, unknown>[] = [];
+  for await (const b of scanSnapshot(store, snapshot)) out.push(...batchToJsonRows(b));
+  return canonicalRows(out as never);
+}
+
+async function commitActions(store: ObjectStore, version: number): Promise<Action[]> {
+  const key = `_delta_log/${String(version).padStart(20, '0')}.json`;
+  return parseCommitFile(new TextDecoder().decode(await store.get(key)), { file: key, version });
+}
+
+/** A store that runs `before` once, just before the first write of a commit file at or after `version`. */
+function interceptCommit(inner: ObjectStore, before: () => Promise<void>): ObjectStore {
+  let fired = false;
+  return {
+    root: inner.root,
+    get: (k) => inner.get(k),
+    getRange: (k, o, l) => inner.getRange(k, o, l),
+    head: (k) => inner.head(k),
+    put: (k, d, o) => inner.put(k, d, o),
+    list: (p, o) => inner.list(p, o),
+    delete: (k) => inner.delete(k),
+    async putIfAbsent(k, d) {
+      if (!fired && /^_delta_log\/\d{20}\.json$/.test(k)) {
+        fired = true;
+        await before();
+      }
+      return inner.putIfAbsent(k, d);
+    },
+  };
+}
+
+describe('optimize', () => {
+  it('compacts the small files of each partition into one, keeping rows, partition values and stats', async () => {
+    const { store } = await smallFilesTable(12);
+    const before = await loadSnapshot(store);
+    expect(before.numFiles).toBe(24);
+    const expected = await rows(store);
+
+    const result = await optimize(store);
+    expect(result.dryRun).toBe(false);
+    expect(result.commits).toHaveLength(1);
+    expect(result.droppedBins).toEqual([]);
+    expect(result.metrics).toMatchObject({
+      numRemovedFiles: 24,
+      numAddedFiles: 2,
+      rowsRewritten: 240,
+      binsCommitted: 2,
+      filesBefore: 24,
+      filesAfter: 2,
+    });
+
+    const after = await loadSnapshot(store);
+    expect(after.version).toBe(before.version + 1);
+    expect(after.numFiles).toBe(2);
+    expect(await rows(store)).toEqual(expected);
+    const byDay = new Map(after.files().map((f) => [f.partitionValues.day, f]));
+    expect([...byDay.keys()].sort()).toEqual(['2024-05-01', '2024-05-02']);
+    const stats = parseStats(byDay.get('2024-05-01')!.stats)!;
+    expect(stats.numRecords).toBe(120);
+    expect(stats.minValues).toMatchObject({ id: 0 });
+    expect(stats.maxValues).toMatchObject({ id: 229 });
+    expect(stats.nullCount).toMatchObject({ id: 0, name: 0 });
+
+    // The commit: OPTIMIZE, only dataChange=false actions, Spark's parameters and metrics.
+    const actions = await commitActions(store, after.version);
+    const info = actions.find((a) => 'commitInfo' in a)!;
+    expect('commitInfo' in info && info.commitInfo).toMatchObject({
+      operation: 'OPTIMIZE',
+      operationParameters: { predicate: '[]', zOrderBy: '[]', auto: false },
+      isBlindAppend: false,
+      readVersion: before.version,
+      operationMetrics: { numRemovedFiles: '24', numAddedFiles: '2', numOutputRows: '240' },
+    });
+    const changes = actions.filter((a) => 'add' in a || 'remove' in a);
+    expect(changes).toHaveLength(26);
+    for (const a of changes)
+      expect('add' in a ? a.add.dataChange : 'remove' in a && a.remove.dataChange).toBe(false);
+
+    // Nothing left to do.
+    const again = await optimize(store);
+    expect(again.plan.bins).toEqual([]);
+    expect(again.commits).toEqual([]);
+    expect((await loadSnapshot(store)).version).toBe(after.version);
+  });
+
+  it('compacts only partitions matching --where, and a dry run changes nothing', async () => {
+    const { store } = await smallFilesTable(5);
+    const dry = await optimize(store, { where: "day = DATE '2024-05-02'", dryRun: true });
+    expect(dry.dryRun).toBe(true);
+    expect(dry.plan.bins.map((b) => [b.partition, b.files.length])).toEqual([['day=2024-05-02', 5]]);
+    expect((await loadSnapshot(store)).version).toBe(5);
+
+    const r = await optimize(store, { where: "day = DATE '2024-05-02'" });
+    const after = await loadSnapshot(store);
+    expect(after.files().filter((f) => f.partitionValues.day === '2024-05-01')).toHaveLength(5);
+    expect(after.files().filter((f) => f.partitionValues.day === '2024-05-02')).toHaveLength(1);
+    const history = await readHistory(store, { limit: 1 });
+    expect(history[0]!.operationParameters).toMatchObject({
+      predicate: JSON.stringify(["day = DATE '2024-05-02'"]),
+    });
+    expect(r.metrics.numRemovedFiles).toBe(5);
+  });
+
+  it('commits in groups: binsPerCommit 1 makes one commit per bin', async () => {
+    const { store } = await smallFilesTable(4, ['2024-05-01', '2024-05-02', '2024-05-03']);
+    const commits: number[] = [];
+    const r = await optimize(store, { binsPerCommit: 1, onCommit: (c) => commits.push(c.version) });
+    expect(r.commits.map((c) => c.bins)).toEqual([1, 1, 1]);
+    expect(commits).toEqual([5, 6, 7]);
+    expect((await loadSnapshot(store)).numFiles).toBe(3);
+  });
+
+  it('applies deletion vectors of input files (Spark table with DVs, partitioned, with checkpoint)', async () => {
+    const dir = newDir();
+    cpSync(tableDir('golden-dv-partitioned-with-checkpoint'), dir, { recursive: true });
+    const store = new LocalStore(dir);
+    const before = await loadSnapshot(store);
+    expect(before.files().some((f) => f.deletionVector)).toBe(true);
+    const expected = await rows(store);
+    const r = await optimize(store);
+    expect(r.metrics.binsCommitted).toBeGreaterThan(0);
+    const after = await loadSnapshot(store);
+    expect(after.files().some((f) => f.deletionVector)).toBe(false);
+    expect(await rows(store)).toEqual(expected);
+    // The old version still reads the same (time travel is untouched).
+    expect(await rows(store, before.version)).toEqual(expected);
+  });
+
+  it('decodes on a worker thread when asked: same rows, deletion vectors applied', async () => {
+    const dir = newDir();
+    cpSync(tableDir('golden-dv-partitioned-with-checkpoint'), dir, { recursive: true });
+    const store = new LocalStore(dir);
+    const expected = await rows(store);
+    const r = await optimize(store, { decodeOnWorker: true, maxConcurrentBins: 3 });
+    expect(r.metrics.decodeWorkers).toBe(1);
+    expect(r.metrics.binsCommitted).toBeGreaterThan(1);
+    expect((await loadSnapshot(store)).files().some((f) => f.deletionVector)).toBe(false);
+    expect(await rows(store)).toEqual(expected);
+  });
+
+  it('rewrites a single file with a deletion vector (krs-table-with-dv-small)', async () => {
+    const dir = newDir();
+    cpSync(tableDir('krs-table-with-dv-small'), dir, { recursive: true });
+    const store = new LocalStore(dir);
+    const r = await optimize(store);
+    expect(r.metrics).toMatchObject({ numRemovedFiles: 1, numAddedFiles: 1, rowsRewritten: 8 });
+    const after = await loadSnapshot(store);
+    expect(after.files()[0]!.deletionVector).toBeUndefined();
+    const values: unknown[] = [];
+    for await (const b of scanSnapshot(store, after)) values.push(...batchToJsonRows(b).map((x) => x.value));
+    expect(values).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('drops (and reports) a bin whose input a concurrent writer removed before the commit', async () => {
+    const { store } = await smallFilesTable(4);
+    const snapshot = await loadSnapshot(store);
+    const plan = planOptimize(snapshot);
+    // Someone replaces partition 2024-05-02 after the plan was made.
+    const b = new RecordBatchBuilder(schema);
+    b.append({ id: 999, day: '2024-05-02', name: 'new' });
+    await writeTable(store, b.flush(), { mode: 'overwrite', replaceWhere: "day = DATE '2024-05-02'" });
+    const r = await executeOptimize(store, snapshot, plan);
+    expect(r.droppedBins).toEqual([
+      expect.objectContaining({ partition: 'day=2024-05-02', files: 4, reason: 'CONCURRENT_DELETE_READ' }),
+    ]);
+    expect(r.metrics).toMatchObject({ binsCommitted: 1, binsDropped: 1, numRemovedFiles: 4 });
+    const after = await loadSnapshot(store);
+    const ids = [] as number[];
+    for await (const batch of scanSnapshot(store, after, { where: "day = DATE '2024-05-02'" }))
+      ids.push(...batchToJsonRows(batch).map((x) => x.id as number));
+    expect(ids).toEqual([999]);
+  });
+
+  it('a concurrent remove that wins the commit race drops the group; a concurrent append does not', async () => {
+    const { store } = await smallFilesTable(3);
+    // The race: just before OPTIMIZE writes its commit file, another writer deletes everything.
+    const racingDelete = interceptCommit(store, async () => {
+      await writeTable(store, new RecordBatchBuilder(schema).flush(), { mode: 'overwrite' });
+    });
+    const lost = await optimize(racingDelete);
+    expect(lost.commits).toEqual([]);
+    expect(lost.droppedBins).toHaveLength(2);
+    expect(lost.droppedBins[0]).toMatchObject({ winningVersion: 4 });
+    expect(['CONCURRENT_DELETE_READ', 'CONCURRENT_DELETE_DELETE']).toContain(lost.droppedBins[0]!.reason);
+    expect((await loadSnapshot(store)).numFiles).toBe(0);
+
+    const { store: store2 } = await smallFilesTable(3);
+    const expected = await rows(store2);
+    const racingAppend = interceptCommit(store2, async () => {
+      const b = new RecordBatchBuilder(schema);
+      b.append({ id: 1000, day: '2024-05-01', name: 'late' });
+      await writeTable(store2, b.flush());
+    });
+    const won = await optimize(racingAppend);
+    expect(won.droppedBins).toEqual([]);
+    expect(won.commits).toHaveLength(1);
+    expect(won.commits[0]!.version).toBe(5); // rebased over the append at version 4
+    const after = await rows(store2);
+    expect(after).toHaveLength(expected.length + 1);
+  });
+
+  it('a failing bin stops the run, finished groups stay committed, and the error carries the result', async () => {
+    const { store } = await smallFilesTable(3, ['2024-05-01', '2024-05-02', '2024-05-03']);
+    const snapshot = await loadSnapshot(store);
+    const doomed = snapshot.files().find((f) => f.partitionValues.day === '2024-05-03')!.path;
+    const failing: ObjectStore = {
+      ...interceptCommit(store, async () => {}),
+      async get(k) {
+        if (k === doomed) throw new WeirError('IO_ERROR', `disk on fire: ${k}`);
+        return store.get(k);
+      },
+    };
+    const err = await optimize(failing, { binsPerCommit: 1, maxConcurrentBins: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OptimizeFailedError);
+    const result = (err as OptimizeFailedError).result;
+    expect((err as OptimizeFailedError).code).toBe('OPTIMIZE_FAILED');
+    expect(result.metrics.binsCommitted).toBe(2);
+    const after = await loadSnapshot(store);
+    expect(after.files().filter((f) => f.partitionValues.day === '2024-05-03')).toHaveLength(3);
+    expect(after.numFiles).toBe(5);
+  });
+
+  it('auto-compaction runs only when a partition is due, and marks its commit auto', async () => {
+    const { store } = await smallFilesTable(6);
+    const policy = new AutoCompactionPolicy({ minSmallFiles: 8 });
+    expect(await autoCompact(store, await loadSnapshot(store), policy)).toBeUndefined();
+    const eager = new AutoCompactionPolicy({ minSmallFiles: 6 });
+    const r = await autoCompact(store, await loadSnapshot(store), eager);
+    expect(r?.metrics.numRemovedFiles).toBe(12);
+    const history = await readHistory(store, { limit: 1 });
+    expect(history[0]!.operationParameters).toMatchObject({ auto: true });
+  });
+
+  it('AutoCompactor runs one compaction at a time from a sink-style afterCommit hook', async () => {
+    const { store } = await smallFilesTable(6);
+    const results: number[] = [];
+    const compactor = new AutoCompactor(store, new AutoCompactionPolicy({ minSmallFiles: 4 }), {
+      onResult: (r) => results.push(r.metrics.numRemovedFiles),
+    });
+    const snapshot = await loadSnapshot(store);
+    const first = compactor.afterCommit(snapshot);
+    expect(first).toBeDefined();
+    expect(compactor.running).toBe(true);
+    expect(compactor.afterCommit(snapshot)).toBeUndefined(); // one at a time
+    await compactor.idle();
+    expect(results).toEqual([12]);
+    expect(compactor.afterCommit(await loadSnapshot(store))).toBeUndefined(); // nothing due now
+  });
+
+  it('is allowed on append-only tables (it changes no data)', async () => {
+    const dir = newDir();
+    const store = new LocalStore(dir);
+    await createTable(store, { schema, properties: { 'delta.appendOnly': 'true' } });
+    for (let i = 0; i < 3; i++) {
+      const b = new RecordBatchBuilder(schema);
+      b.append({ id: i, day: '2024-01-01', name: null });
+      await writeTable(store, b.flush());
+    }
+    const r = await optimize(store);
+    expect(r.metrics.numRemovedFiles).toBe(3);
+  });
+});
