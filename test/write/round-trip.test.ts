@@ -21,6 +21,7 @@ import {
 import { LocalStore } from '@weir/storage';
 import { tableFromArrays } from 'apache-arrow';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ALL_TYPES, allTypesRecord } from '../support/all-types.js';
 import { duckdbRows } from '../support/duckdb.js';
 import { canonicalRows } from '../support/reference-tables.js';
 
@@ -42,64 +43,6 @@ async function readAll(store: LocalStore, version?: number): Promise<Record<stri
 }
 
 const f = (name: string, type: unknown, nullable = true) => ({ name, type, nullable, metadata: {} });
-const ALL_TYPES: StructType = parseSchema(
-  JSON.stringify({
-    type: 'struct',
-    fields: [
-      f('l', 'long'),
-      f('i', 'integer'),
-      f('s', 'short'),
-      f('b', 'byte'),
-      f('fl', 'float'),
-      f('d', 'double'),
-      f('bool', 'boolean'),
-      f('str', 'string'),
-      f('bin', 'binary'),
-      f('dt', 'date'),
-      f('ts', 'timestamp'),
-      f('ntz', 'timestamp_ntz'),
-      f('dec', 'decimal(20,4)'),
-      f('small_dec', 'decimal(5,2)'),
-      f('arr', { type: 'array', elementType: 'long', containsNull: true }),
-      f('map', { type: 'map', keyType: 'string', valueType: 'double', valueContainsNull: true }),
-      f('st', {
-        type: 'struct',
-        fields: [
-          f('x', 'integer'),
-          f('y', {
-            type: 'array',
-            elementType: { type: 'struct', fields: [f('z', 'string')] },
-            containsNull: true,
-          }),
-        ],
-      }),
-    ],
-  }),
-);
-
-function allTypesRecord(i: number): Record<string, unknown> {
-  if (i % 7 === 6) return {}; // all nulls
-  return {
-    l: i % 2 ? BigInt('9007199254740993') + BigInt(i) : -i,
-    i: i * 1000,
-    s: i - 300,
-    b: (i % 256) - 128,
-    fl: i / 4,
-    d: i === 3 ? Number.NaN : i * 1.5,
-    bool: i % 3 === 0,
-    str: i % 5 === 0 ? 'ünïcødé ✓ "quoted"' : `row ${i}`,
-    bin: Buffer.from([i, 0, 255]).toString('base64'),
-    dt: `2024-02-${String((i % 28) + 1).padStart(2, '0')}`,
-    ts: `2024-03-01T12:00:00.${String(i).padStart(6, '0')}Z`,
-    ntz: `2021-11-18 02:30:00.${String(i * 7).padStart(6, '0')}`,
-    dec: i % 2 ? `-${i}2345678901.5678` : `${i}.0001`,
-    small_dec: (i % 100) + 0.25,
-    arr: i % 4 === 0 ? null : [i, null, -i],
-    map: i % 4 === 1 ? {} : { a: i, b: null },
-    st: i % 5 === 4 ? null : { x: i, y: i % 2 ? [{ z: `z${i}` }, null] : null },
-  };
-}
-
 describe('write → read round trips', () => {
   it('every type, nested and null, comes back exactly; DuckDB reads the same rows', async () => {
     const store = tempTable();

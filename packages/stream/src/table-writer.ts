@@ -9,15 +9,17 @@
  * - a position (appId -> version) is committed only together with the data up to it, and
  *   never goes backwards: a stored version >= the new one means another writer owns that
  *   source partition, and the commit fails loudly (POSITION_REGRESSION);
- * - post-commit work (checkpoints, compaction hooks) runs off the commit path and never
+ * - post-commit work (checkpoints, expired log cleanup, compaction hooks) runs off the commit path and never
  *   fails or delays a commit.
  */
 
 import {
   type AddAction,
   type CommitResult,
+  cleanupExpiredLogs,
   conformForWrite,
   DataFileWriter,
+  expiredLogCleanupEnabled,
   loadSnapshot,
   type Snapshot,
   Transaction,
@@ -146,6 +148,8 @@ export class TableWriter {
       const at = this.snapshot;
       this.checkpointing = this.checkpointing
         .then(() => writeCheckpoint(this.store, at))
+        // Expired log cleanup runs only below a fresh checkpoint, as Delta does.
+        .then(() => (expiredLogCleanupEnabled(at.configuration) ? cleanupExpiredLogs(this.store) : undefined))
         .then(() => undefined)
         .catch((err: unknown) => this.options.onBackgroundError?.(err, 'checkpoint'))
         .finally(() => {
