@@ -1107,8 +1107,18 @@ function report(m: Merged, targetRate: number): JsonObject {
     writeWaitMs: summary(percentiles(all((r) => r.writeWaitMs)), 2),
     negativeLatencies: sum((r) => r.negativeLatencies),
     readBackMs: Math.round(sum((r) => r.readBackMs)),
-    loadAverage1mPerRound: runs.map((r) => round(r.loadAverage1m, 2)),
-    cpuShareBeforeAfterPerRound: runs.map((r) => r.cpuShare.map((x) => round(x, 2))),
+    perRound: runs.map((r) => {
+      const one = merge([r]);
+      return {
+        latencyMs: { p50: one.latency.p50, p90: one.latency.p90, p99: one.latency.p99, max: one.latency.max },
+        achievedRowsPerSec: Math.round(one.achievedRowsPerSec),
+        commits: r.commits,
+        cpuUsPerRow: round((r.cpuMs * 1000) / Math.max(1, r.rowsEmitted), 2),
+        peakSinkBufferedMiB: round(r.peakSinkBufferedBytes / MiB, 1),
+        loadAverage1m: round(r.loadAverage1m, 2),
+        cpuShareBeforeAfter: r.cpuShare.map((x) => round(x, 2)),
+      };
+    }),
   };
 }
 
