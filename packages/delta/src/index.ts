@@ -97,7 +97,7 @@ export { SUPPORTED_READER_FEATURES } from './snapshot/protocol-support.js';
 export { loadSnapshot, Snapshot, type SnapshotOptions } from './snapshot/snapshot.js';
 export { type CreateTableOptions, type CreateTableResult, createTable } from './table/create-table.js';
 export { conformForWrite, reconcileSchema } from './table/schema-enforcement.js';
-export { KNOWN_PROPERTIES, validateProperties } from './table/table-config.js';
+export { checkpointInterval, KNOWN_PROPERTIES, validateProperties } from './table/table-config.js';
 export {
   maybeCheckpoint,
   type WriteInput,

@@ -16,6 +16,7 @@
 import {
   type AddAction,
   type CommitResult,
+  checkpointInterval,
   cleanupExpiredLogs,
   conformForWrite,
   DataFileWriter,
@@ -142,7 +143,7 @@ export class TableWriter {
   }
 
   private afterCommit(result: CommitResult): void {
-    const interval = Number(this.snapshot.configuration['delta.checkpointInterval'] ?? '10') || 10;
+    const interval = checkpointInterval(this.snapshot.configuration);
     if (result.version % interval === 0 && !this.checkpointPending) {
       this.checkpointPending = true;
       const at = this.snapshot;
