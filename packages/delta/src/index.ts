@@ -83,6 +83,7 @@ export { batchToJsonRows, type JsonValue, jsonValueAt } from './scan/json-rows.j
 export {
   type ExecuteOptions,
   executeScan,
+  missingDataFileError,
   scanOutputSchema,
   scanSnapshot,
   scanToTable,

@@ -13,7 +13,14 @@
  *   scan's error), before DuckDB reads anything.
  */
 import path from 'node:path';
-import { planScan, type ScalarValue, type ScanFile, type ScanPlan, type Snapshot } from '@weir/delta';
+import {
+  missingDataFileError,
+  planScan,
+  type ScalarValue,
+  type ScanFile,
+  type ScanPlan,
+  type Snapshot,
+} from '@weir/delta';
 import { LocalStore, type ObjectStore, WeirError } from '@weir/storage';
 import { quoteIdent, sqlLiteral, sqlString } from './duck-types.js';
 import { materializeScan } from './materialize.js';
@@ -132,20 +139,16 @@ async function assertFilesExist(
 ): Promise<void> {
   const window = 32;
   for (let i = 0; i < files.length; i += window) {
-    await Promise.all(
-      files.slice(i, i + window).map(async (file) => {
-        try {
-          await store.head(file.key);
-        } catch (err) {
-          if (!(err instanceof WeirError && err.code === 'NOT_FOUND')) throw err;
-          throw new WeirError(
-            'MISSING_DATA_FILE',
-            `${plan.table} (version ${plan.version}) references ${file.key}, which does not exist (vacuumed or deleted?)`,
-            { cause: err, details: { table: plan.table, version: plan.version, file: file.key } },
-          );
-        }
-      }),
-    );
+    const chunk = files.slice(i, i + window);
+    const heads = await Promise.allSettled(chunk.map((file) => store.head(file.key)));
+    // The first failure in plan order, not the first to settle, so the error names the same
+    // file every run (and the same file a scan of the table names).
+    for (const [j, head] of heads.entries()) {
+      if (head.status === 'fulfilled') continue;
+      const err: unknown = head.reason;
+      if (!(err instanceof WeirError && err.code === 'NOT_FOUND')) throw err;
+      throw missingDataFileError(plan, chunk[j]!, err);
+    }
   }
 }
 

@@ -43,17 +43,20 @@ function readError(plan: ScanPlan, file: ScanFile, cause: unknown): WeirError {
   );
 }
 
+/** The error for a data file the log references but the store lacks (vacuumed or deleted). */
+export function missingDataFileError(plan: ScanPlan, file: ScanFile, cause: unknown): WeirError {
+  return new WeirError(
+    'MISSING_DATA_FILE',
+    `${plan.table} (version ${plan.version}) references ${file.key}, which does not exist (vacuumed or deleted?)`,
+    { cause, details: { table: plan.table, version: plan.version, file: file.key } },
+  );
+}
+
 async function fetchFile(store: ObjectStore, plan: ScanPlan, file: ScanFile): Promise<Uint8Array> {
   try {
     return await store.get(file.key);
   } catch (err) {
-    if (err instanceof WeirError && err.code === 'NOT_FOUND') {
-      throw new WeirError(
-        'MISSING_DATA_FILE',
-        `${plan.table} (version ${plan.version}) references ${file.key}, which does not exist (vacuumed or deleted?)`,
-        { cause: err, details: { table: plan.table, version: plan.version, file: file.key } },
-      );
-    }
+    if (err instanceof WeirError && err.code === 'NOT_FOUND') throw missingDataFileError(plan, file, err);
     throw err;
   }
 }
