@@ -240,3 +240,59 @@ describe('MicroBatchSink', () => {
     expect(await ids(store)).toEqual([1, 2]);
   });
 });
+
+describe('ContinuousSink claims (compare-and-set on positions)', () => {
+  it('a sink whose claimed partition was taken over by another writer fails with POSITION_CONFLICT', async () => {
+    const store = await table();
+    const oldOwner = await ContinuousSink.open(store, { epochMs: 60_000 });
+    const newOwner = await ContinuousSink.open(store, { epochMs: 60_000 });
+    sinks.push(oldOwner, newOwner);
+    oldOwner.claim(new Map([['src-0', undefined]]));
+    newOwner.claim(new Map([['src-0', undefined]]));
+    await newOwner.write([rec(1), rec(2)], { 'src-0': 2 });
+    await newOwner.flush();
+    // The old owner resumed from "nothing stored" and wrote the same rows: committing them
+    // would duplicate rows 1 and 2 even though its position (3) is ahead of the stored one.
+    await oldOwner.write([rec(1), rec(2), rec(3)], { 'src-0': 3 });
+    const failure = await oldOwner.flush().catch((e: unknown) => e);
+    expect(failure).toMatchObject({ code: 'POSITION_CONFLICT', details: { appId: 'src-0', stored: 2 } });
+    expect(await ids(store)).toEqual([1, 2]);
+  });
+
+  it('claims advance with each commit; a released appId is no longer checked', async () => {
+    const store = await table();
+    const sink = await ContinuousSink.open(store, { epochMs: 60_000 });
+    sinks.push(sink);
+    sink.claim(new Map([['src-0', undefined]]));
+    await sink.write([rec(1)], { 'src-0': 1 });
+    await sink.flush();
+    await sink.write([rec(2)], { 'src-0': 2 });
+    await sink.flush();
+    expect(sink.storedPositions('src-')).toEqual(new Map([['src-0', 2]]));
+    sink.release(['src-0']);
+    await sink.write([rec(3)], { 'src-0': 3 });
+    await sink.flush();
+    expect(await ids(store)).toEqual([1, 2, 3]);
+  });
+
+  it('beforeCommit runs before each commit with its positions; its failure fails the sink', async () => {
+    const store = await table();
+    const seen: [number, number | undefined][] = [];
+    let fail = false;
+    const sink = await ContinuousSink.open(store, {
+      epochMs: 60_000,
+      beforeCommit: async ({ positions }) => {
+        seen.push([(await loadSnapshot(store)).version, positions.get('src-0')]);
+        if (fail) throw new Error('side output failed');
+      },
+    });
+    sinks.push(sink);
+    await sink.write([rec(1)], { 'src-0': 1 });
+    await sink.flush();
+    expect(seen).toEqual([[0, 1]]);
+    fail = true;
+    await sink.write([rec(2)], { 'src-0': 2 });
+    await expect(sink.flush()).rejects.toThrow('side output failed');
+    expect(await ids(store)).toEqual([1]);
+  });
+});

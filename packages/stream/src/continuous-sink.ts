@@ -35,6 +35,12 @@ export interface ContinuousSinkOptions extends Omit<TableWriterOptions, 'metrics
   /** A timestamp column holding each record's event time: feeds the visibility-latency histogram. */
   eventTimeColumn?: string;
   operation?: string;
+  /**
+   * Runs before each epoch's commit, after its files are written, with the positions the
+   * commit will store: a source commits side outputs (dead letters) here so they are durable
+   * before the positions that cover them. A rejection fails the sink.
+   */
+  beforeCommit?: (epoch: { epoch: number; positions: ReadonlyMap<string, number> }) => Promise<void>;
   /** Records that do not fit the schema go here (dead letters) instead of failing the write. */
   onInvalidRecord?: (record: unknown, error: WeirError, index: number) => void;
   metrics?: SinkMetrics;
@@ -84,6 +90,8 @@ export class ContinuousSink {
   private timer: NodeJS.Timeout | undefined;
   private nextBatchId = 0;
   private readonly listeners: ((e: EpochCommitted) => void)[] = [];
+  /** appId -> the version this sink believes the table stores (compare-and-set on commit). */
+  private readonly claims = new Map<string, number | undefined>();
 
   private constructor(tw: TableWriter, options: ContinuousSinkOptions, metrics: SinkMetrics) {
     this.tw = tw;
@@ -110,6 +118,21 @@ export class ContinuousSink {
   /** The writer's current view of the table. */
   snapshot(): Snapshot {
     return this.tw.current();
+  }
+
+  /**
+   * Declares that this sink resumes these source partitions from these stored versions
+   * (`undefined`: none stored). Every later commit of a claimed appId checks that the table
+   * still stores what this sink last knew, and fails with POSITION_CONFLICT otherwise: after a
+   * rebalance the old owner can never commit over the new one.
+   */
+  claim(positions: ReadonlyMap<string, number | undefined>): void {
+    for (const [appId, version] of positions) this.claims.set(appId, version);
+  }
+
+  /** Forgets claims (after the partitions were flushed and handed over). */
+  release(appIds: Iterable<string>): void {
+    for (const appId of appIds) this.claims.delete(appId);
   }
 
   onEpochCommitted(listener: (e: EpochCommitted) => void): void {
@@ -222,9 +245,14 @@ export class ContinuousSink {
     if (this.failure) throw this.failure;
     const positions = new Map(epoch.positions);
     if (this.options.queryId) positions.set(this.options.queryId, this.nextBatchId);
+    if (this.options.beforeCommit) await this.options.beforeCommit({ epoch: epoch.id, positions });
+    const expectedPositions = new Map<string, number | undefined>();
+    for (const appId of positions.keys())
+      if (this.claims.has(appId)) expectedPositions.set(appId, this.claims.get(appId));
     const result: CommitResult = await this.tw.commit({
       adds,
       positions,
+      ...(expectedPositions.size > 0 ? { expectedPositions } : {}),
       operation: this.options.operation ?? 'STREAMING UPDATE',
       operationParameters: {
         outputMode: 'Append',
@@ -232,6 +260,7 @@ export class ContinuousSink {
       },
     });
     if (this.options.queryId) this.nextBatchId++;
+    for (const appId of expectedPositions.keys()) this.claims.set(appId, positions.get(appId));
     this.inflightBytes -= epoch.bytes;
     this.metrics.epochsCommitted.inc();
     this.metrics.filesPerCommit.observe(adds.length);

@@ -15,6 +15,7 @@
 
 import {
   type AddAction,
+  CommitConflictError,
   type CommitResult,
   checkpointInterval,
   cleanupExpiredLogs,
@@ -47,6 +48,14 @@ export interface CommitRequest {
   positions?: ReadonlyMap<string, number>;
   operation: string;
   operationParameters?: Record<string, unknown>;
+  /**
+   * Compare-and-set on positions: for each appId here, the table must currently store exactly
+   * this version (`undefined`: no position stored yet), or the commit fails with
+   * POSITION_CONFLICT. A source that resumed from `storedPositions` passes what it resumed
+   * from, so a writer that lost a source partition to another (a rebalance) can never commit
+   * rows the new owner also writes.
+   */
+  expectedPositions?: ReadonlyMap<string, number | undefined>;
   /** Replace the table's contents (complete output mode). */
   replaceAll?: boolean;
 }
@@ -118,6 +127,10 @@ export class TableWriter {
       ...(request.operationParameters ? { operationParameters: request.operationParameters } : {}),
       ...(this.options.now ? { now: this.options.now } : {}),
     });
+    for (const [appId, expected] of request.expectedPositions ?? []) {
+      const stored = txn.readAppTransaction(appId);
+      if (stored !== expected) throw positionConflict(base.table, appId, stored, expected);
+    }
     for (const [appId, version] of request.positions ?? []) {
       const stored = txn.readAppTransaction(appId);
       if (stored !== undefined && stored >= version) {
@@ -131,7 +144,24 @@ export class TableWriter {
     }
     if (request.replaceAll) txn.readsWholeTable().removeAdds(base.files());
     txn.addFiles(request.adds);
-    const result = await txn.commit();
+    let result: CommitResult;
+    try {
+      result = await txn.commit();
+    } catch (err) {
+      // Another writer committed a position this commit also sets: with compare-and-set
+      // positions that is a lost source partition, reported as such.
+      const appId = err instanceof CommitConflictError ? String(err.details.subject ?? '') : '';
+      if (err instanceof CommitConflictError && request.expectedPositions?.has(appId)) {
+        const now = await this.refresh();
+        throw positionConflict(
+          base.table,
+          appId,
+          now.appTransactionVersion(appId),
+          request.expectedPositions.get(appId),
+        );
+      }
+      throw err;
+    }
     // Our own commit on top of what we knew: apply it locally; otherwise re-read the log.
     this.snapshot =
       result.rebasedOver.length === 0
@@ -170,4 +200,17 @@ export class TableWriter {
   async idle(): Promise<void> {
     await this.checkpointing;
   }
+}
+
+function positionConflict(
+  table: string,
+  appId: string,
+  stored: number | undefined,
+  expected: number | undefined,
+): WeirError {
+  return new WeirError(
+    'POSITION_CONFLICT',
+    `${table}: source position ${appId} is ${stored ?? 'not stored'} in the table, but this writer resumed from ${expected ?? 'nothing stored'} (another writer took over that source partition)`,
+    { details: { table, appId, stored: stored ?? null, expected: expected ?? null } },
+  );
 }
