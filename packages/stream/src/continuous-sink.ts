@@ -18,6 +18,7 @@
 import { type CommitResult, type DataFileWriter, RecordBatchBuilder, type Snapshot } from '@weir/delta';
 import { type ObjectStore, WeirError } from '@weir/storage';
 import type { RecordBatch } from 'apache-arrow';
+import { type AutoCompactionOptions, CompactionScheduler } from './compaction-scheduler.js';
 import { SinkMetrics } from './metrics.js';
 import { TableWriter, type TableWriterOptions } from './table-writer.js';
 
@@ -44,6 +45,11 @@ export interface ContinuousSinkOptions extends Omit<TableWriterOptions, 'metrics
   /** Records that do not fit the schema go here (dead letters) instead of failing the write. */
   onInvalidRecord?: (record: unknown, error: WeirError, index: number) => void;
   metrics?: SinkMetrics;
+  /**
+   * Background auto-compaction after commits (default: on, with the policy's default
+   * thresholds); `false` turns it off.
+   */
+  autoCompaction?: AutoCompactionOptions | false;
 }
 
 export interface EpochCommitted {
@@ -52,6 +58,8 @@ export interface EpochCommitted {
   rows: number;
   files: number;
   timestamp: number;
+  /** The source positions this commit stored. */
+  positions: ReadonlyMap<string, number>;
 }
 
 interface Epoch {
@@ -93,10 +101,18 @@ export class ContinuousSink {
   /** appId -> the version this sink believes the table stores (compare-and-set on commit). */
   private readonly claims = new Map<string, number | undefined>();
 
-  private constructor(tw: TableWriter, options: ContinuousSinkOptions, metrics: SinkMetrics) {
+  private readonly compaction: CompactionScheduler | undefined;
+
+  private constructor(
+    tw: TableWriter,
+    options: ContinuousSinkOptions,
+    metrics: SinkMetrics,
+    compaction: CompactionScheduler | undefined,
+  ) {
     this.tw = tw;
     this.options = options;
     this.metrics = metrics;
+    this.compaction = compaction;
     this.builder = new RecordBatchBuilder(tw.current().schema, { table: tw.table });
     if (options.queryId) this.nextBatchId = (tw.current().appTransactionVersion(options.queryId) ?? -1) + 1;
     const epochMs = options.epochMs ?? 250;
@@ -106,8 +122,13 @@ export class ContinuousSink {
 
   static async open(store: ObjectStore, options: ContinuousSinkOptions = {}): Promise<ContinuousSink> {
     const metrics = options.metrics ?? new SinkMetrics();
-    const tw = await TableWriter.open(store, { ...options, metrics });
-    return new ContinuousSink(tw, options, metrics);
+    const compaction = openCompaction(store, options, metrics);
+    const tw = await TableWriter.open(store, {
+      ...options,
+      metrics,
+      afterCommit: chainAfterCommit(options.afterCommit, compaction),
+    });
+    return new ContinuousSink(tw, options, metrics, compaction);
   }
 
   /** The positions committed in the table whose appId starts with `prefix` (resume from these). */
@@ -273,6 +294,7 @@ export class ContinuousSink {
       rows: epoch.rows,
       files: adds.length,
       timestamp: result.timestamp,
+      positions,
     };
     for (const l of this.listeners) l(event);
     this.wake();
@@ -320,7 +342,10 @@ export class ContinuousSink {
     if (this.failure) throw this.failure;
   }
 
-  /** Flushes and releases the sink (timers, background checkpoints). */
+  /**
+   * Flushes and releases the sink: timers, background checkpoints, and a running
+   * auto-compaction (aborted: its committed groups stay, the rest is left for VACUUM).
+   */
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
@@ -328,12 +353,44 @@ export class ContinuousSink {
       if (!this.closed) await this.flush();
     } finally {
       this.closed = true;
+      await this.compaction?.stop();
       await this.tw.idle();
     }
+  }
+
+  /** Resolves when no background compaction is running (tests, demos). */
+  async compactionIdle(): Promise<void> {
+    await this.compaction?.idle();
   }
 
   /** The table writer (for the compaction scheduler and tests). */
   get tableWriter(): TableWriter {
     return this.tw;
   }
+}
+
+/** The sink's compaction scheduler, unless turned off. */
+export function openCompaction(
+  store: ObjectStore,
+  options: Pick<ContinuousSinkOptions, 'autoCompaction' | 'onBackgroundError' | 'now'>,
+  metrics: SinkMetrics,
+): CompactionScheduler | undefined {
+  if (options.autoCompaction === false) return undefined;
+  return new CompactionScheduler(store, options.autoCompaction ?? {}, {
+    metrics,
+    onError: (err) => options.onBackgroundError?.(err, 'compaction'),
+    ...(options.now ? { now: options.now } : {}),
+  });
+}
+
+/** The user's afterCommit hook followed by the compaction scheduler's. */
+export function chainAfterCommit(
+  user: TableWriterOptions['afterCommit'],
+  compaction: CompactionScheduler | undefined,
+): TableWriterOptions['afterCommit'] {
+  if (!compaction) return user;
+  return (result, snapshot) => {
+    user?.(result, snapshot);
+    compaction.afterCommit(snapshot);
+  };
 }

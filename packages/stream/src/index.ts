@@ -3,6 +3,8 @@
  * (epoch commits), one table writer under both, exactly-once through source positions stored
  * in the table, metrics in Prometheus format.
  */
+
+export { type AutoCompactionOptions, CompactionScheduler } from './compaction-scheduler.js';
 export {
   ContinuousSink,
   type ContinuousSinkOptions,

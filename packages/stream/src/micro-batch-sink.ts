@@ -9,7 +9,8 @@
 import { RecordBatchBuilder } from '@weir/delta';
 import { type ObjectStore, WeirError } from '@weir/storage';
 import type { RecordBatch } from 'apache-arrow';
-import type { Positions } from './continuous-sink.js';
+import type { AutoCompactionOptions, CompactionScheduler } from './compaction-scheduler.js';
+import { chainAfterCommit, openCompaction, type Positions } from './continuous-sink.js';
 import { SinkMetrics } from './metrics.js';
 import { TableWriter, type TableWriterOptions } from './table-writer.js';
 
@@ -17,6 +18,11 @@ export interface MicroBatchSinkOptions extends Omit<TableWriterOptions, 'metrics
   queryId: string;
   outputMode?: 'append' | 'complete';
   metrics?: SinkMetrics;
+  /**
+   * Background auto-compaction after commits (default: on in append mode; always off in
+   * complete mode, where every batch rewrites the table and a concurrent rewrite would conflict).
+   */
+  autoCompaction?: AutoCompactionOptions | false;
 }
 
 export interface BatchResult {
@@ -34,16 +40,34 @@ export class MicroBatchSink {
   private readonly options: MicroBatchSinkOptions;
   private chain: Promise<unknown> = Promise.resolve();
 
-  private constructor(tw: TableWriter, options: MicroBatchSinkOptions, metrics: SinkMetrics) {
+  private readonly compaction: CompactionScheduler | undefined;
+
+  private constructor(
+    tw: TableWriter,
+    options: MicroBatchSinkOptions,
+    metrics: SinkMetrics,
+    compaction: CompactionScheduler | undefined,
+  ) {
     this.tw = tw;
     this.options = options;
     this.metrics = metrics;
+    this.compaction = compaction;
   }
 
   static async open(store: ObjectStore, options: MicroBatchSinkOptions): Promise<MicroBatchSink> {
     if (!options.queryId) throw new WeirError('INVALID_ARGUMENT', 'MicroBatchSink needs a queryId');
     const metrics = options.metrics ?? new SinkMetrics();
-    return new MicroBatchSink(await TableWriter.open(store, { ...options, metrics }), options, metrics);
+    const compaction = openCompaction(
+      store,
+      { ...options, ...(options.outputMode === 'complete' ? { autoCompaction: false } : {}) },
+      metrics,
+    );
+    const tw = await TableWriter.open(store, {
+      ...options,
+      metrics,
+      afterCommit: chainAfterCommit(options.afterCommit, compaction),
+    });
+    return new MicroBatchSink(tw, options, metrics, compaction);
   }
 
   /** The last batch id committed for this query, or -1. */
@@ -133,8 +157,15 @@ export class MicroBatchSink {
     return [builder.flush()];
   }
 
+  /** Waits for pending batches, aborts a running auto-compaction, waits for checkpoints. */
   async close(): Promise<void> {
     await this.chain;
+    await this.compaction?.stop();
     await this.tw.idle();
+  }
+
+  /** Resolves when no background compaction is running (tests, demos). */
+  async compactionIdle(): Promise<void> {
+    await this.compaction?.idle();
   }
 }

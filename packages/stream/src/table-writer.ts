@@ -35,7 +35,7 @@ export interface TableWriterOptions {
   /** Compression of data files (default zstd). */
   compression?: 'zstd' | 'snappy' | 'uncompressed';
   /** Called after each commit, off the commit path (auto-compaction hooks). */
-  afterCommit?: (result: CommitResult, snapshot: Snapshot) => void;
+  afterCommit?: ((result: CommitResult, snapshot: Snapshot) => void) | undefined;
   /** Errors of background work (checkpoints, hooks); they never fail a commit. */
   onBackgroundError?: (err: unknown, what: string) => void;
   metrics?: SinkMetrics;

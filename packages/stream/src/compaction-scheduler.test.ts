@@ -1,0 +1,137 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  batchToJsonRows,
+  createTable,
+  loadSnapshot,
+  parseSchema,
+  readHistory,
+  scanSnapshot,
+} from '@weir/delta';
+import { LocalStore } from '@weir/storage';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ContinuousSink } from './continuous-sink.js';
+import { MicroBatchSink } from './micro-batch-sink.js';
+
+const schema = parseSchema(
+  JSON.stringify({
+    type: 'struct',
+    fields: [
+      { name: 'id', type: 'long', nullable: false, metadata: {} },
+      { name: 'country', type: 'string', nullable: true, metadata: {} },
+    ],
+  }),
+);
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function table(partitionColumns: string[] = ['country']): Promise<LocalStore> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'weir-compact-'));
+  dirs.push(dir);
+  const store = new LocalStore(dir);
+  await createTable(store, { schema, partitionColumns });
+  return store;
+}
+
+async function ids(store: LocalStore): Promise<number[]> {
+  const out: number[] = [];
+  for await (const b of scanSnapshot(store, await loadSnapshot(store)))
+    for (const r of batchToJsonRows(b)) out.push(r.id as number);
+  return out.sort((a, b) => a - b);
+}
+
+const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
+const recs = (from: number, n: number) => range(from, n).map((id) => ({ id, country: id % 2 ? 'DE' : 'FR' }));
+
+describe('sink auto-compaction', () => {
+  it('rewrites small files in the background with dataChange=false, every row kept once', async () => {
+    const store = await table();
+    const errors: unknown[] = [];
+    const sink = await ContinuousSink.open(store, {
+      epochMs: 60_000,
+      autoCompaction: { minSmallFiles: 4 },
+      onBackgroundError: (err) => errors.push(err),
+    });
+    for (let i = 0; i < 12; i++) {
+      await sink.write(recs(i * 10, 10), { src: (i + 1) * 10 });
+      await sink.flush();
+    }
+    await sink.compactionIdle();
+    await sink.close();
+    expect(errors).toEqual([]);
+    const snap = await loadSnapshot(store);
+    // 12 epochs x 2 partitions = 24 files without compaction.
+    expect(snap.files().length).toBeLessThan(12);
+    expect(await ids(store)).toEqual(range(0, 120));
+    expect(snap.appTransactionVersion('src')).toBe(120);
+    const history = await readHistory(store);
+    const optimizes = history.filter((h) => h.operation === 'OPTIMIZE');
+    expect(optimizes.length).toBeGreaterThan(0);
+    expect(
+      optimizes.every((h) => h.operationParameters?.auto === true || h.operationParameters?.auto === 'true'),
+    ).toBe(true);
+    const metrics = await sink.metrics.prometheus();
+    expect(metrics).toMatch(/weir_sink_compactions_total [1-9]/);
+    expect(metrics).toMatch(/weir_sink_live_small_files \d+/);
+  });
+
+  it('keeps committing epochs while compactions commit beside it (rebase, no conflict)', async () => {
+    const store = await table();
+    const errors: unknown[] = [];
+    const sink = await ContinuousSink.open(store, {
+      epochMs: 20,
+      autoCompaction: { minSmallFiles: 3 },
+      onBackgroundError: (err) => errors.push(err),
+    });
+    for (let i = 0; i < 60; i++) {
+      await sink.write(recs(i * 5, 5), { src: (i + 1) * 5 });
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await sink.flush();
+    await sink.compactionIdle();
+    await sink.close();
+    expect(errors).toEqual([]);
+    expect(await ids(store)).toEqual(range(0, 300));
+    const history = await readHistory(store);
+    expect(history.some((h) => h.operation === 'OPTIMIZE')).toBe(true);
+    expect(history.filter((h) => h.operation === 'STREAMING UPDATE').length).toBeGreaterThan(1);
+  });
+
+  it('is off with autoCompaction: false, and in complete output mode', async () => {
+    const off = await table();
+    const sink = await ContinuousSink.open(off, { epochMs: 60_000, autoCompaction: false });
+    for (let i = 0; i < 8; i++) {
+      await sink.write(recs(i * 10, 10), { src: (i + 1) * 10 });
+      await sink.flush();
+    }
+    await sink.close();
+    expect((await readHistory(off)).some((h) => h.operation === 'OPTIMIZE')).toBe(false);
+    expect((await loadSnapshot(off)).files().length).toBe(16);
+
+    const complete = await table();
+    const mb = await MicroBatchSink.open(complete, {
+      queryId: 'q',
+      outputMode: 'complete',
+      autoCompaction: { minSmallFiles: 1 },
+    });
+    for (let b = 0; b < 4; b++) await mb.addBatch(b, recs(b * 10, 10));
+    await mb.compactionIdle();
+    await mb.close();
+    expect((await readHistory(complete)).some((h) => h.operation === 'OPTIMIZE')).toBe(false);
+    expect(await ids(complete)).toEqual(range(30, 10));
+  });
+
+  it('MicroBatchSink in append mode compacts too', async () => {
+    const store = await table([]);
+    const mb = await MicroBatchSink.open(store, { queryId: 'q', autoCompaction: { minSmallFiles: 4 } });
+    for (let b = 0; b < 8; b++) await mb.addBatch(b, recs(b * 10, 10));
+    await mb.compactionIdle();
+    await mb.close();
+    expect((await loadSnapshot(store)).files().length).toBeLessThan(8);
+    expect(await ids(store)).toEqual(range(0, 80));
+  });
+});
