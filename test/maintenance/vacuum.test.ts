@@ -25,6 +25,7 @@ import {
   RecordBatchBuilder,
   scanSnapshot,
   vacuum,
+  writeCheckpoint,
   writeTable,
 } from '@weir/delta';
 import { LocalStore, WeirError } from '@weir/storage';
@@ -230,6 +231,42 @@ describe('vacuum', () => {
     expect(full.files.map((f) => f.key)).toEqual(['orphan.parquet']);
     expect(full.bytesDeleted).toBe(6);
     expect(readdirSync(dir).sort()).toEqual(['.hidden', '_delta_log', '_tmp', 'part=a']);
+    expect(await readVersion(store, 2)).toHaveLength(1);
+  });
+
+  it('a retention longer than the table setting keeps files whose tombstones a checkpoint dropped', async () => {
+    // File A is written 40 days ago and removed 10 days ago; a checkpoint written now drops A's
+    // tombstone (older than the table's 7 days). With a 30-day retention the version current
+    // 30 days ago still needs A, so a full vacuum must keep it.
+    const dir = newDir();
+    const store = new LocalStore(dir);
+    const now = Date.now();
+    await createTable(store, {
+      schema,
+      partitionColumns: ['part'],
+      properties: { 'delta.enableExpiredLogCleanup': 'false' },
+      now: () => now - 41 * DAY,
+    });
+    setMtime(commitFile(dir, 0), now - 41 * DAY);
+    const a = await writeTable(store, batch([1, 2], 'a'), { now: () => now - 40 * DAY });
+    setMtime(commitFile(dir, 1), now - 40 * DAY);
+    for (const f of a.files) setMtime(path.join(dir, decodeURIComponent(f.path)), now - 40 * DAY);
+    const b = await writeTable(store, batch([3], 'a'), { mode: 'overwrite', now: () => now - 10 * DAY });
+    setMtime(commitFile(dir, 2), now - 10 * DAY);
+    for (const f of b.files) setMtime(path.join(dir, decodeURIComponent(f.path)), now - 10 * DAY);
+    await writeCheckpoint(store, await loadSnapshot(store), { now });
+    const snapshot = await loadSnapshot(store);
+    expect(snapshot.tombstones()).toEqual([]); // the checkpoint dropped A's tombstone
+    const v1 = await readVersion(store, 1);
+    expect(v1).toHaveLength(2);
+
+    const dry = await vacuum(store, { mode: 'full', retentionHours: 30 * 24, now, dryRun: true });
+    expect(dry.files.map((f) => f.key)).toEqual([]);
+    await vacuum(store, { mode: 'full', retentionHours: 30 * 24, now });
+    expect(await readVersion(store, 1)).toEqual(v1);
+    // With the table's own 7 days, version 1 is outside the window and A may go.
+    const r = await vacuum(store, { mode: 'full', now });
+    expect(r.files.map((f) => f.key)).toEqual(a.files.map((f) => decodeURIComponent(f.path)));
     expect(await readVersion(store, 2)).toHaveLength(1);
   });
 

@@ -193,6 +193,17 @@ describe('planVacuum', () => {
     expect(full.deletions).toEqual([]);
   });
 
+  it('keeps the files of windowRemoves (tombstones a checkpoint dropped) in both modes', () => {
+    const windowRemoves = [
+      { path: '_2=x/orphan-old.parquet', dataChange: true, deletionTimestamp: NOW - 3 * DAY },
+      { path: '_2=x/old.parquet', dataChange: true, deletionTimestamp: NOW - 8 * DAY, deletionVector: dv() },
+    ];
+    const full = planVacuum(snap, listing, { mode: 'full', now: NOW, retentionMs: 7 * DAY, windowRemoves });
+    expect(full.deletions.map((d) => d.key)).toEqual(['notes.txt']);
+    const lite = planVacuum(snap, undefined, { mode: 'lite', now: NOW, retentionMs: 7 * DAY, windowRemoves });
+    expect(lite.deletions.map((d) => d.key)).toEqual(['_2=x/nots.parquet', 'gone.parquet']);
+  });
+
   it('a DV file still referenced by a live file is kept even if an expired tombstone shares it', () => {
     const shared = snapshotOf([
       [add('a.parquet', { deletionVector: dv() })],

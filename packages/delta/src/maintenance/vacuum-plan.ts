@@ -18,6 +18,10 @@
  *   (a partition column may start with `_`).
  * - A retention shorter than the table's `delta.deletedFileRetentionDuration` is refused
  *   (VACUUM_RETENTION_TOO_SHORT) unless forced: a reader or writer may still need the files.
+ * - A retention longer than the table's: checkpoints drop tombstones older than the table's
+ *   retention, so the snapshot may lack removes that happened inside the longer window. The
+ *   caller passes the removes of the commits inside the window (`windowRemoves`); their files
+ *   are needed too (the version before such a commit is inside the window).
  */
 import { type ObjectMeta, WeirError } from '@weir/storage';
 import type { AddAction, DeletionVectorDescriptor, RemoveAction } from '../actions/types.js';
@@ -40,6 +44,11 @@ export interface VacuumPlanOptions {
   mode: VacuumMode;
   /** Lite mode: removes read from the log's commits older than the cutoff (beside the tombstones). */
   expiredRemoves?: readonly RemoveAction[];
+  /**
+   * Removes of commits inside the window (committed at or after the cutoff) that the snapshot's
+   * checkpoint may have dropped (a retention longer than the table's): their files are kept.
+   */
+  windowRemoves?: readonly RemoveAction[];
   /** The current time (ms since epoch). */
   now: number;
   retentionMs: number;
@@ -145,8 +154,15 @@ function isExpired(tombstone: RemoveAction, cutoff: number): boolean {
   return (tombstone.deletionTimestamp ?? 0) < cutoff;
 }
 
-/** Keys of every file (data and DV) that a version inside the window references. */
-export function referencedKeys(snapshot: Snapshot, cutoff: number): Set<string> {
+/**
+ * Keys of every file (data and DV) that a version inside the window references: live files,
+ * tombstones removed at or after the cutoff, and the files of `windowRemoves`.
+ */
+export function referencedKeys(
+  snapshot: Snapshot,
+  cutoff: number,
+  windowRemoves: readonly RemoveAction[] = [],
+): Set<string> {
   const table = snapshot.table;
   const keep = new Set<string>();
   const note = (f: AddAction | RemoveAction) => {
@@ -157,6 +173,7 @@ export function referencedKeys(snapshot: Snapshot, cutoff: number): Set<string> 
   };
   for (const f of snapshot.files()) note(f);
   for (const t of snapshot.tombstones()) if (!isExpired(t, cutoff)) note(t);
+  for (const r of windowRemoves) note(r);
   return keep;
 }
 
@@ -171,7 +188,7 @@ export function planVacuum(
 ): VacuumPlan {
   const table = snapshot.table;
   const cutoff = options.now - options.retentionMs;
-  const keep = referencedKeys(snapshot, cutoff);
+  const keep = referencedKeys(snapshot, cutoff, options.windowRemoves);
   const prefixes = partitionDirPrefixes(snapshot);
   const deletions: VacuumCandidate[] = [];
   const chosen = new Set<string>();

@@ -9,11 +9,16 @@
  * under a hidden path (`_delta_log/`, `_`/`.`-prefixed) is ever deleted (the planner guarantees
  * it, the executor asserts it). VACUUM writes no commit (Spark's optional VACUUM START/END
  * entries are not written). On a table with the `vacuumProtocolCheck` feature, vacuum first
- * checks that Weir supports every writer feature of the table.
+ * checks that Weir supports every writer feature of the table. With a retention longer than the
+ * table's `delta.deletedFileRetentionDuration`, the removes of the commits inside the window up
+ * to the newest checkpoint are read too (one GET per commit): that checkpoint dropped the
+ * tombstones older than the table's retention, yet versions inside the window need their files.
  */
 import { deleteAll, NotFoundError, type ObjectMeta, type ObjectStore, WeirError } from '@weir/storage';
 import { parseCommitFile } from '../actions/codec.js';
 import type { RemoveAction } from '../actions/types.js';
+import { tombstoneRetentionMs } from '../log/checkpoint-writer.js';
+import { LOG_DIR } from '../log/log-files.js';
 import { organizeListing } from '../log/log-segment.js';
 import { loadSnapshot, type Snapshot } from '../snapshot/snapshot.js';
 import { commitTimestamps } from '../snapshot/timestamps.js';
@@ -104,14 +109,11 @@ async function existing(
   return out.filter((c): c is VacuumCandidate => c !== undefined);
 }
 
-/** Removes in the JSON commits still in the log that were committed before `cutoff`. */
-async function expiredRemoves(
+/** The remove actions of some JSON commits (bounded parallel GETs). */
+async function removesOf(
   store: ObjectStore,
-  cutoff: number,
-): Promise<{ removes: RemoveAction[]; commits: number }> {
-  const listing = organizeListing(await listLogUntil(store, cutoff));
-  const times = commitTimestamps(listing);
-  const commits = listing.commits.filter((_, i) => times[i]!.timestamp < cutoff);
+  commits: readonly { key: string; version: number }[],
+): Promise<RemoveAction[]> {
   const removes: RemoveAction[] = [];
   for (let i = 0; i < commits.length; i += HEAD_CONCURRENCY) {
     const slice = commits.slice(i, i + HEAD_CONCURRENCY);
@@ -125,7 +127,39 @@ async function expiredRemoves(
     );
     for (const actions of parsed) for (const a of actions) if ('remove' in a) removes.push(a.remove);
   }
-  return { removes, commits: commits.length };
+  return removes;
+}
+
+/** Removes in the JSON commits still in the log that were committed before `cutoff`. */
+async function expiredRemoves(
+  store: ObjectStore,
+  cutoff: number,
+): Promise<{ removes: RemoveAction[]; commits: number }> {
+  const listing = organizeListing(await listLogUntil(store, cutoff));
+  const times = commitTimestamps(listing);
+  const commits = listing.commits.filter((_, i) => times[i]!.timestamp < cutoff);
+  return { removes: await removesOf(store, commits), commits: commits.length };
+}
+
+/**
+ * Removes in the JSON commits committed at or after `cutoff`, up to the newest checkpoint at or
+ * below `version` (later commits are replayed into the snapshot's tombstones as they are).
+ */
+async function windowRemoves(
+  store: ObjectStore,
+  cutoff: number,
+  version: number,
+): Promise<{ removes: RemoveAction[]; commits: number }> {
+  const entries: ObjectMeta[] = [];
+  for await (const meta of store.list(LOG_DIR)) entries.push(meta);
+  const listing = organizeListing(entries);
+  const checkpoint = listing.checkpoints.filter((c) => c.version <= version).at(-1);
+  if (!checkpoint) return { removes: [], commits: 0 };
+  const times = commitTimestamps(listing);
+  const commits = listing.commits.filter(
+    (c, i) => times[i]!.timestamp >= cutoff && c.version <= checkpoint.version,
+  );
+  return { removes: await removesOf(store, commits), commits: commits.length };
 }
 
 async function listTable(store: ObjectStore): Promise<ObjectMeta[]> {
@@ -171,13 +205,17 @@ export async function vacuum(store: ObjectStore, options: VacuumOptions = {}): P
     assertWritable(table, snapshot.protocol, snapshot.schema, snapshot.configuration, { deletesData: false });
   }
   const now = options.now ?? Date.now();
+  const cutoff = now - retentionMs;
   const listing = mode === 'full' ? await listTable(store) : undefined;
-  const fromLog = mode === 'lite' ? await expiredRemoves(store, now - retentionMs) : undefined;
+  const fromLog = mode === 'lite' ? await expiredRemoves(store, cutoff) : undefined;
+  const tableMs = tombstoneRetentionMs(snapshot.configuration, { table, version: snapshot.version });
+  const inWindow = retentionMs > tableMs ? await windowRemoves(store, cutoff, snapshot.version) : undefined;
   const plan = planVacuum(snapshot, listing, {
     mode,
     now,
     retentionMs,
     ...(fromLog ? { expiredRemoves: fromLog.removes } : {}),
+    ...(inWindow ? { windowRemoves: inWindow.removes } : {}),
   });
   const files = mode === 'lite' ? await existing(store, plan.deletions) : plan.deletions;
   const prefixes = partitionDirPrefixes(snapshot);
@@ -219,7 +257,7 @@ export async function vacuum(store: ObjectStore, options: VacuumOptions = {}): P
     numBytes: bytesTotal,
     filesDeleted: options.dryRun ? 0 : files.length,
     bytesDeleted: options.dryRun ? 0 : bytesTotal,
-    metrics: { ...plan.metrics, commitsScanned: fromLog?.commits ?? 0 },
+    metrics: { ...plan.metrics, commitsScanned: (fromLog?.commits ?? 0) + (inWindow?.commits ?? 0) },
     durationMs: performance.now() - started,
   };
 }
