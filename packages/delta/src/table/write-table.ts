@@ -48,8 +48,13 @@ export interface WriteOptions {
   /** commitInfo.operation (default WRITE, or CREATE TABLE AS SELECT for a new table). */
   operation?: string;
   operationParameters?: Record<string, unknown>;
-  /** 'inline' (default): checkpoint after the commit when due, errors reported not thrown. */
-  checkpoint?: 'inline' | 'off';
+  /**
+   * The checkpoint due after the commit (and the expired log cleanup after it): 'inline'
+   * (default) runs it before `writeTable` returns; 'background' returns as soon as the commit
+   * has landed, with `checkpointing` settling when it is done; 'off' skips it. Either way its
+   * errors go to `onCheckpointError`, never to the write: the commit has already landed.
+   */
+  checkpoint?: 'inline' | 'background' | 'off';
   onCheckpointError?: (err: unknown) => void;
   /** Called as input batches are consumed. */
   onProgress?: (progress: { rows: number; batches: number }) => void;
@@ -65,6 +70,8 @@ export interface WriteResult extends Partial<CommitResult> {
   skipped: boolean;
   files: readonly AddAction[];
   rows: number;
+  /** With `checkpoint: 'background'`: settles (never rejects) when the post-commit checkpoint work is done. */
+  checkpointing?: Promise<void>;
 }
 
 export type WriteInput = RecordBatch | Table | Iterable<RecordBatch> | AsyncIterable<RecordBatch>;
@@ -180,19 +187,27 @@ export async function maybeCheckpoint(
   onError?: (err: unknown) => void,
 ): Promise<void> {
   if (version === 0 || version % checkpointInterval(configuration) !== 0) return;
+  // A throwing callback must not turn this into a rejection (a background checkpoint's
+  // promise is not awaited by anyone who could handle it).
+  const report = (err: unknown) => {
+    try {
+      onError?.(err);
+    } catch {
+      // ignored: the error was offered to the caller
+    }
+  };
   try {
     const at = snapshot && snapshot.version === version ? snapshot : await loadSnapshot(store, { version });
     await writeCheckpoint(store, at);
   } catch (err) {
-    onError?.(err);
+    report(err);
     return;
   }
   // Expired log cleanup runs after a checkpoint (delta.enableExpiredLogCleanup, default true).
-  if (!expiredLogCleanupEnabled(configuration)) return;
   try {
-    await cleanupExpiredLogs(store, { configuration });
+    if (expiredLogCleanupEnabled(configuration)) await cleanupExpiredLogs(store, { configuration });
   } catch (err) {
-    onError?.(err);
+    report(err);
   }
 }
 
@@ -424,13 +439,17 @@ export async function writeTable(
       result.rebasedOver.length === 0 && txnBase
         ? txnBase.withCommit(result.version, result.actions, result.timestamp)
         : undefined;
-    await maybeCheckpoint(
+    const checkpointing = maybeCheckpoint(
       store,
       result.version,
       metadataChange?.configuration ?? configuration,
       after,
       options.onCheckpointError,
     );
+    if (options.checkpoint === 'background') {
+      return { ...result, skipped: false, files: adds, rows, checkpointing };
+    }
+    await checkpointing;
   }
   return { ...result, skipped: false, files: adds, rows };
 }
