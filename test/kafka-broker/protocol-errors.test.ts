@@ -3,130 +3,259 @@
  * truncated bodies, corrupt or out-of-order record batches. Each gets the right Kafka error
  * code or its connection closed, and the broker keeps serving real kafkajs clients.
  */
-import { connect, type Socket } from 'node:net';
-import { KafkaErrorCode, SUPPORTED_APIS } from '@weir/kafka-broker';
+import { type BrokerLogger, KafkaErrorCode, SUPPORTED_APIS } from '@weir/kafka-broker';
 import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import {
+  crc32c,
+  fetchRequest,
+  i8,
+  i16,
+  i32,
+  metadata,
+  produce,
+  produceResult,
+  raw,
+  request,
+  str,
+} from './raw-client.js';
 import { kafkajs, withBroker } from './support.js';
 
-interface Raw {
-  send(frame: Buffer): void;
-  /** The next response body (after size and correlation id), or 'closed'. */
-  next(timeoutMs?: number): Promise<Buffer | 'closed'>;
-  /** Correlation id of the last response returned by `next`. */
-  lastCorrelationId(): number;
-  close(): void;
-}
-
-async function raw(port: number): Promise<Raw> {
-  const socket: Socket = connect({ port, host: '127.0.0.1' });
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  let buf = Buffer.alloc(0);
-  let closed = false;
-  let lastCorr = -1;
-  const waiters: (() => void)[] = [];
-  const wake = () => {
-    for (const w of waiters.splice(0)) w();
-  };
-  socket.on('data', (c: Buffer) => {
-    buf = Buffer.concat([buf, c]);
-    wake();
-  });
-  socket.on('close', () => {
-    closed = true;
-    wake();
-  });
-  socket.on('error', () => {});
-  return {
-    send: (frame) => socket.write(frame),
-    close: () => socket.destroy(),
-    lastCorrelationId: () => lastCorr,
-    async next(timeoutMs = 3000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        if (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
-          const size = buf.readInt32BE(0);
-          const body = buf.subarray(8, 4 + size);
-          lastCorr = buf.readInt32BE(4);
-          buf = buf.subarray(4 + size);
-          return body;
-        }
-        if (closed) return 'closed';
-        if (Date.now() > deadline) throw new Error('no response and no close');
-        await new Promise<void>((r) => {
-          waiters.push(r);
-          setTimeout(r, 50);
-        });
-      }
-    },
+/** xorshift32: a reproducible stream of pseudo-random 32-bit values. */
+function prng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
   };
 }
 
-function str(s: string | null): Buffer {
-  if (s === null) return Buffer.from([0xff, 0xff]);
-  const b = Buffer.from(s);
-  const len = Buffer.alloc(2);
-  len.writeInt16BE(b.length);
-  return Buffer.concat([len, b]);
-}
-const i8 = (v: number) => Buffer.from([v & 0xff]);
-function i16(v: number) {
-  const b = Buffer.alloc(2);
-  b.writeInt16BE(v);
-  return b;
-}
-function i32(v: number) {
-  const b = Buffer.alloc(4);
-  b.writeInt32BE(v);
-  return b;
-}
-
-/** Bitwise CRC-32C, independent of the broker's table-driven one. */
-function crc32c(data: Buffer): number {
-  let crc = 0xffffffff;
-  for (const byte of data) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+/**
+ * A request body of plausible-looking fields (small counts, -1 nulls, short strings, offsets) in
+ * random order, so decoders get past their first field; or plain random bytes.
+ */
+function fuzzBody(next: () => number): Buffer {
+  const parts: Buffer[] = [];
+  const fields = next() % 24;
+  if (next() % 4 === 0) {
+    const b = Buffer.alloc(next() % 160);
+    for (let i = 0; i < b.length; i++) b[i] = next() & 0xff;
+    return b;
   }
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-function request(
-  apiKey: number,
-  version: number,
-  correlationId: number,
-  body: Buffer,
-  clientId = 'raw',
-): Buffer {
-  const payload = Buffer.concat([i16(apiKey), i16(version), i32(correlationId), str(clientId), body]);
-  return Buffer.concat([i32(payload.length), payload]);
-}
-
-/** A Produce v3 request (acks 1) carrying `records` for topic/partition. */
-function produce(topic: string, partition: number, records: Buffer, correlationId = 7): Buffer {
-  const body = Buffer.concat([
-    str(null),
-    i16(1),
-    i32(5000),
-    i32(1),
-    str(topic),
-    i32(1),
-    i32(partition),
-    i32(records.length),
-    records,
-  ]);
-  return request(0, 3, correlationId, body);
-}
-
-/** Error code and base offset of a single-partition Produce v3 response. */
-function produceResult(body: Buffer): { errorCode: number; baseOffset: number } {
-  let p = 4; // topics count
-  p += 2 + body.readInt16BE(p); // topic name
-  p += 4 + 4; // partitions count, index
-  return { errorCode: body.readInt16BE(p), baseOffset: Number(body.readBigInt64BE(p + 2)) };
+  for (let i = 0; i < fields; i++) {
+    switch (next() % 9) {
+      case 0:
+        parts.push(i32(next() % 4));
+        break;
+      case 1:
+        parts.push(i32(-1));
+        break;
+      case 2:
+        parts.push(i16(next() % 3 === 0 ? -1 : next() % 5));
+        break;
+      case 3:
+        parts.push(str(['fz', 'fuzz-topic', '', 'g', 'consumer'][next() % 5]!));
+        break;
+      case 4:
+        parts.push(Buffer.concat([i32(0), i32(next() % 100)]));
+        break;
+      case 5:
+        parts.push(i32(next() | 0));
+        break;
+      case 6:
+        parts.push(i8(next()));
+        break;
+      case 7:
+        parts.push(i32(0x7fffffff));
+        break;
+      default:
+        parts.push(Buffer.from([next() & 0xff, next() & 0xff, next() & 0xff]));
+    }
+  }
+  return Buffer.concat(parts);
 }
 
 describe('protocol errors from a misbehaving client', () => {
+  it('survives fuzzed requests for every API and version, answering or closing each connection', async () => {
+    const seed = Number(process.env.KB_FUZZ_SEED ?? Date.now() % 1_000_000_007);
+    process.stderr.write(`[kafka-broker] protocol fuzz seed ${seed} (rerun with KB_FUZZ_SEED=${seed})\n`);
+    const next = prng(seed);
+    // Requests that may legitimately go unanswered for a while or for good (Produce with acks=0,
+    // long-poll Fetch, JoinGroup/SyncGroup parked in a rebalance).
+    const parking = new Set([0, 1, 11, 14]);
+    // A request the broker cannot decode is a ProtocolError (logged as a warning); anything else
+    // thrown by a handler (a RangeError, a TypeError) is a broker bug, logged as an error.
+    const internalErrors: unknown[] = [];
+    const logger: BrokerLogger = {
+      log: (level, event, fields) => {
+        if (level === 'error') internalErrors.push({ event, ...fields });
+      },
+    };
+    await withBroker({ maxRequestBytes: 1024 * 1024, logger }, async (broker) => {
+      broker.ensureTopic('fz', 2);
+      let answered = 0;
+      let closed = 0;
+      for (const api of SUPPORTED_APIS) {
+        for (let version = api.min; version <= api.max + 1; version++) {
+          for (let i = 0; i < 12; i++) {
+            const c = await raw(broker.port);
+            try {
+              c.send(request(api.apiKey, version, i, fuzzBody(next), next() % 5 === 0 ? null : 'fuzz'));
+              let r: Buffer | 'closed' | 'silent';
+              try {
+                r = await c.next(parking.has(api.apiKey) ? 1500 : 5000);
+              } catch (err) {
+                if (!parking.has(api.apiKey)) throw new Error(`${api.name} v${version}: ${String(err)}`);
+                r = 'silent';
+              }
+              if (r === 'closed') closed++;
+              else if (r !== 'silent') answered++;
+            } finally {
+              c.close();
+            }
+          }
+        }
+      }
+      process.stderr.write(`[kafka-broker] fuzz: ${answered} answered, ${closed} closed\n`);
+      expect(internalErrors).toEqual([]);
+      expect(answered).toBeGreaterThan(0);
+      expect(closed).toBeGreaterThan(0);
+      // Still a working broker: real clients produce and consume.
+      const kafka = kafkajs(broker);
+      const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+      await producer.connect();
+      const sent = await producer.send({ topic: 'after-fuzz', messages: [{ value: 'ok' }] });
+      expect(sent[0]!.errorCode).toBe(0);
+      await producer.disconnect();
+      const admin = kafka.admin();
+      await admin.connect();
+      expect(await admin.fetchTopicOffsets('after-fuzz')).toEqual([
+        { partition: 0, offset: '1', high: '1', low: '0' },
+      ]);
+      await admin.disconnect();
+    });
+  }, 120_000);
+
+  it('survives mutated copies of valid requests (flipped bytes, truncations, extreme values)', async () => {
+    const seed = Number(process.env.KB_FUZZ_SEED ?? (Date.now() + 1) % 1_000_000_007);
+    process.stderr.write(`[kafka-broker] mutation fuzz seed ${seed} (rerun with KB_FUZZ_SEED=${seed})\n`);
+    const next = prng(seed);
+    const internalErrors: unknown[] = [];
+    const logger: BrokerLogger = {
+      log: (level, event, fields) => {
+        if (level === 'error') internalErrors.push({ event, ...fields });
+      },
+    };
+    await withBroker({ logger }, async (broker) => {
+      broker.ensureTopic('mut', 2);
+      // A real batch, written by kafkajs.
+      const producer = kafkajs(broker).producer({ createPartitioner: Partitioners.DefaultPartitioner });
+      await producer.connect();
+      await producer.send({ topic: 'mut', messages: [{ key: 'k', value: 'hello' }, { value: 'world' }] });
+      await producer.disconnect();
+      const batch = Buffer.from(broker.topics.partition('mut', 0)!.liveBatches()[0]!.buf);
+      const group = (s: string) => str(s);
+      const valid: Buffer[] = [
+        produce('mut', 0, batch),
+        fetchRequest({ maxWaitMs: 0, partitions: [{ topic: 'mut', partition: 0, offset: 0 }] }, 1),
+        metadata(2),
+        // ListOffsets v1: replica, [topic [partition, timestamp]]
+        request(2, 1, 3, Buffer.concat([i32(-1), i32(1), str('mut'), i32(1), i32(0), i32(-1), i32(-1)])),
+        // OffsetCommit v2: group, generation, member, retention, [topic [partition, offset, metadata]]
+        request(
+          8,
+          2,
+          4,
+          Buffer.concat([
+            group('mg'),
+            i32(-1),
+            str(''),
+            i32(-1),
+            i32(0),
+            i32(0),
+            i32(1),
+            str('mut'),
+            i32(1),
+            i32(0),
+            i32(0),
+            i32(5),
+            str(null),
+          ]),
+        ),
+        // OffsetFetch v1: group, [topic [partition]]
+        request(9, 1, 5, Buffer.concat([group('mg'), i32(1), str('mut'), i32(1), i32(0)])),
+        // CreateTopics v0: [name, partitions, replication, [assignments], [configs]], timeout
+        request(
+          19,
+          0,
+          6,
+          Buffer.concat([
+            i32(1),
+            str('made'),
+            i32(2),
+            i16(1),
+            i32(0),
+            i32(1),
+            str('retention.ms'),
+            str('100000'),
+            i32(1000),
+          ]),
+        ),
+      ];
+      let n = 0;
+      for (let round = 0; round < 400; round++) {
+        const frame = Buffer.from(valid[round % valid.length]!);
+        const mutated = (() => {
+          switch (next() % 3) {
+            case 0: {
+              for (let k = 1 + (next() % 3); k > 0; k--)
+                frame[4 + (next() % (frame.length - 4))] = next() & 0xff;
+              return frame;
+            }
+            case 1: {
+              const cut = 12 + (next() % (frame.length - 12));
+              const t = frame.subarray(0, cut);
+              t.writeInt32BE(cut - 4, 0);
+              return t;
+            }
+            default: {
+              const at = 14 + (next() % Math.max(1, frame.length - 18));
+              frame.writeInt32BE(
+                [0x7fffffff, -1, -0x80000000, 0][next() % 4]!,
+                Math.min(at, frame.length - 4),
+              );
+              return frame;
+            }
+          }
+        })();
+        const c = await raw(broker.port);
+        try {
+          c.send(mutated);
+          try {
+            await c.next(1500);
+          } catch {
+            // Unanswered: a mutated acks=0 produce or a long-poll fetch; the broker must live on.
+          }
+          n++;
+        } finally {
+          c.close();
+        }
+      }
+      expect(n).toBe(400);
+      expect(internalErrors).toEqual([]);
+      const p2 = kafkajs(broker).producer({ createPartitioner: Partitioners.DefaultPartitioner });
+      await p2.connect();
+      expect((await p2.send({ topic: 'after-mutations', messages: [{ value: 'ok' }] }))[0]!.errorCode).toBe(
+        0,
+      );
+      await p2.disconnect();
+    });
+  }, 120_000);
+
   it('answers ApiVersions, and UNSUPPORTED_VERSION in v0 layout for a newer version', async () => {
     await withBroker({}, async (broker) => {
       const c = await raw(broker.port);

@@ -19,6 +19,8 @@ export interface CoordinatorOptions {
   newMemberId?: (clientId: string) => string;
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 type Waiter =
   | { kind: 'join'; resolve: (r: JoinOutput) => void }
   | { kind: 'sync'; resolve: (r: SyncOutput) => void };
@@ -76,7 +78,9 @@ export class GroupCoordinator {
     this.timer = undefined;
     this.timerAt = next;
     if (!Number.isFinite(next)) return;
-    this.timer = setTimeout(() => this.tick(), Math.max(0, next - this.now()) + 1);
+    // setTimeout fires at once for delays past 2^31-1 ms (a client may send timeouts that big).
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, next - this.now()) + 1);
+    this.timer = setTimeout(() => this.tick(), delay);
     this.timer.unref();
   }
 

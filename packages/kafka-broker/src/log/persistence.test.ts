@@ -65,13 +65,32 @@ describe('LogPersistence', () => {
     expect(again[0]!.partitions[0]!.truncatedBytes).toBe(0);
   });
 
-  it('deletes a topic and its files', () => {
+  it('deletes a topic, its files and its committed offsets (a later topic of that name has none)', () => {
     const dir = tempDir();
     const p = new LogPersistence(dir);
     p.createTopic('gone', 1, {});
+    p.createTopic('kept', 1, {});
     p.append('gone', 0, [batchAt(0, 1)]);
+    const commit = (topic: string, offset: number) => ({
+      group: 'g',
+      topic,
+      partition: 0,
+      offset,
+      metadata: null,
+      timestamp: offset,
+    });
+    p.appendOffsets([commit('gone', 1), commit('kept', 1)]);
     p.deleteTopic('gone');
-    expect(p.loadTopics()).toEqual([]);
+    expect(p.loadTopics().map((t) => t.name)).toEqual(['kept']);
+    p.createTopic('gone', 1, {});
+    p.appendOffsets([commit('gone', 7)]);
     p.close();
+    const q = new LogPersistence(dir);
+    expect(q.loadOffsets()).toEqual([commit('kept', 1), commit('gone', 7)]);
+    q.close();
+    const r = new LogPersistence(dir);
+    r.deleteTopic('gone');
+    r.close();
+    expect(new LogPersistence(dir).loadOffsets()).toEqual([commit('kept', 1)]);
   });
 });

@@ -4,7 +4,9 @@
  *
  *   <dir>/topics/<topic>/topic.json   {name, partitions, configs, logStartOffsets}
  *   <dir>/topics/<topic>/<p>.log      the partition's record batches, as stored (offsets rewritten)
- *   <dir>/offsets.jsonl               one committed offset per line; the last line for a key wins
+ *   <dir>/offsets.jsonl               one committed offset per line; the last line for a key wins;
+ *                                     a `{"deletedTopic": name}` line drops the lines before it
+ *                                     for that topic (so a deleted topic's offsets do not return)
  *
  * Invariants: log files are append-only and hold whole batches in offset order (Kafka's own
  * segment format), so a torn tail left by a crash is detected and cut at load; JSON metadata is
@@ -133,7 +135,11 @@ export class LogPersistence {
     for (const line of readFileSync(file, 'utf8').split('\n')) {
       if (line.trim() === '') continue;
       try {
-        const e = JSON.parse(line) as OffsetEntry;
+        const e = JSON.parse(line) as OffsetEntry | { deletedTopic: string };
+        if ('deletedTopic' in e) {
+          for (const [key, v] of latest) if (v.topic === e.deletedTopic) latest.delete(key);
+          continue;
+        }
         latest.set(JSON.stringify([e.group, e.topic, e.partition]), e);
       } catch {
         // A torn last line from a crash: ignore it.
@@ -179,6 +185,10 @@ export class LogPersistence {
     }
     this.metas.delete(name);
     rmSync(this.topicDir(name), { recursive: true, force: true });
+    // Committed offsets of the topic go with it (a topic created later under the same name
+    // starts with none, as in Kafka).
+    this.offsetsFd ??= openSync(path.join(this.dir, 'offsets.jsonl'), 'a');
+    writevSync(this.offsetsFd, [Buffer.from(`${JSON.stringify({ deletedTopic: name })}\n`)]);
   }
 
   appendOffsets(entries: readonly OffsetEntry[]): void {

@@ -15,12 +15,11 @@ import { GroupCoordinator } from '../groups/coordinator.js';
 import type { OffsetEntry } from '../groups/offset-store.js';
 import type { PartitionLog } from '../log/partition-log.js';
 import { LogPersistence } from '../log/persistence.js';
-import { lastSequence } from '../log/producer-state.js';
-import { isControl, readBatchHeader, scanBatches } from '../log/record-batch.js';
 import type { RetentionPolicy } from '../log/retention.js';
 import { retentionFromConfigs, type Topic, TopicRegistry } from '../log/topic-registry.js';
 import { type BrokerLogger, silentLogger } from '../logger.js';
-import { Connection } from './connection.js';
+import { appendRecords } from './append.js';
+import { Connection, type DispatchResult } from './connection.js';
 import type { BrokerContext, BrokerStats, ProduceOutcome } from './context.js';
 import { dispatchRequest } from './dispatch.js';
 import { FetchWaiters } from './fetch-waiters.js';
@@ -28,11 +27,6 @@ import type { BrokerOptions } from './options.js';
 import { restoreFromDisk } from './restore.js';
 
 const MIB = 1024 * 1024;
-
-function copyIfShared(batch: Buffer): Buffer {
-  // A view into a much larger socket chunk would keep the whole chunk alive: copy it.
-  return batch.buffer.byteLength > batch.length * 2 ? Buffer.from(batch) : batch;
-}
 
 export type { BrokerOptions };
 
@@ -65,6 +59,8 @@ export class Broker implements BrokerContext {
   private producerIdSeq = Date.now() * 1000;
   private readonly paused = new Set<PartitionLog>();
   private latencyMs = 0;
+  /** Fault hook: API key -> how many more of its responses to drop (see dropResponses). */
+  private readonly dropRules = new Map<number, number>();
   private readonly persistence: LogPersistence | undefined;
   private readonly retention: RetentionPolicy;
   private retentionTimer: NodeJS.Timeout | undefined;
@@ -157,13 +153,30 @@ export class Broker implements BrokerContext {
     const conn = new Connection(
       this.nextConnId++,
       socket,
-      (c, frame) => dispatchRequest(this, c, frame, this.latencyMs),
+      (c, frame) => this.dispatch(c, frame),
       this.logger,
       this.maxRequestBytes,
       (c) => this.connections.delete(c),
     );
     this.connections.add(conn);
     this.logger.log('debug', 'connection.open', { conn: conn.id, remote: conn.remote });
+  }
+
+  private dispatch(conn: Connection, frame: Buffer): DispatchResult {
+    const result = dispatchRequest(this, conn, frame, this.latencyMs);
+    if (this.dropRules.size === 0) return result;
+    const apiKey = frame.readInt16BE(0);
+    const left = this.dropRules.get(apiKey);
+    if (left === undefined) return result;
+    if (left <= 1) this.dropRules.delete(apiKey);
+    else this.dropRules.set(apiKey, left - 1);
+    // The request was handled (state changed, e.g. records appended); only its answer is lost.
+    const drop = (): null => {
+      this.logger.log('debug', 'fault.response_dropped', { conn: conn.id, apiKey });
+      conn.close('fault hook: response dropped');
+      return null;
+    };
+    return result instanceof Promise ? result.then(drop) : drop();
   }
 
   private startRetentionTimer(): void {
@@ -234,54 +247,21 @@ export class Broker implements BrokerContext {
     if (topic === undefined || log === undefined) {
       return { errorCode: KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, baseOffset: -1, logStartOffset: -1 };
     }
-    const fail = (errorCode: number, reason: string): ProduceOutcome => {
-      this.logger.log('warn', 'produce.rejected', { topic: topicName, partition, errorCode, reason });
-      return { errorCode, baseOffset: -1, logStartOffset: log.logStartOffset };
-    };
-    if (records === null || records.length === 0)
-      return fail(KafkaErrorCode.CORRUPT_MESSAGE, 'empty record set');
-    const scan = scanBatches(records, this.verifyCrc);
-    if (scan.error !== undefined) return fail(scan.error.errorCode, scan.error.reason);
-    const now = Date.now();
-    let firstOffset = -1;
-    const appended: Buffer[] = [];
-    for (const batch of scan.batches) {
-      const h = readBatchHeader(batch);
-      if (isControl(h.attributes))
-        return fail(KafkaErrorCode.INVALID_RECORD, 'control batches cannot be produced');
-      if (h.producerId >= 0) {
-        const lastSeq = lastSequence(h.baseSequence, h.lastOffsetDelta);
-        const verdict = log.producers.check(h.producerId, h.producerEpoch, h.baseSequence, lastSeq);
-        if (verdict.kind === 'reject') {
-          if (appended.length > 0) this.afterAppend(topic, log, appended);
-          return fail(verdict.errorCode, `sequence ${h.baseSequence} of producer ${h.producerId} rejected`);
-        }
-        if (verdict.kind === 'duplicate') {
-          if (firstOffset < 0) firstOffset = verdict.baseOffset;
-          this.logger.log('debug', 'produce.duplicate', {
-            topic: topicName,
-            partition,
-            producerId: h.producerId,
-          });
-          continue;
-        }
-        const stored = copyIfShared(batch);
-        const base = log.append(stored, h.lastOffsetDelta, now);
-        log.producers.record(h.producerId, h.producerEpoch, h.baseSequence, lastSeq, base);
-        appended.push(stored);
-        if (firstOffset < 0) firstOffset = base;
-      } else {
-        const stored = copyIfShared(batch);
-        const base = log.append(stored, h.lastOffsetDelta, now);
-        appended.push(stored);
-        if (firstOffset < 0) firstOffset = base;
-      }
+    const r = appendRecords(log, records, { verifyCrc: this.verifyCrc, now: Date.now() });
+    for (const batch of r.appended) {
       this.stats.producedBatches++;
-      this.stats.producedRecords += h.recordCount;
+      this.stats.producedRecords += batch.readInt32BE(57);
       this.stats.producedBytes += batch.length;
     }
-    if (appended.length > 0) this.afterAppend(topic, log, appended);
-    return { errorCode: 0, baseOffset: firstOffset, logStartOffset: log.logStartOffset };
+    if (r.duplicates > 0) {
+      this.logger.log('debug', 'produce.duplicate', { topic: topicName, partition, batches: r.duplicates });
+    }
+    if (r.appended.length > 0) this.afterAppend(topic, log, r.appended);
+    if (r.rejected !== undefined) {
+      this.logger.log('warn', 'produce.rejected', { topic: topicName, partition, ...r.rejected });
+      return { errorCode: r.rejected.errorCode, baseOffset: -1, logStartOffset: log.logStartOffset };
+    }
+    return { errorCode: 0, baseOffset: r.baseOffset, logStartOffset: log.logStartOffset };
   }
 
   private afterAppend(topic: Topic, log: PartitionLog, appended: Buffer[]): void {
@@ -337,6 +317,16 @@ export class Broker implements BrokerContext {
     const log = this.partitionOrThrow(topic, partition);
     this.paused.delete(log);
     this.waiters.notify(log);
+  }
+
+  /**
+   * Handles the next `count` requests of API `apiKey` (e.g. ApiKey.Produce) normally, then closes
+   * their connection instead of answering: a response lost after the broker applied the request,
+   * which is what makes clients retry (idempotent producers must not duplicate).
+   */
+  dropResponses(apiKey: number, count = 1): void {
+    if (count <= 0) this.dropRules.delete(apiKey);
+    else this.dropRules.set(apiKey, count);
   }
 
   /** Delays every request by `ms` before it is handled (0 turns it off). */
