@@ -81,42 +81,46 @@ it('a session refuses queries after close and ends at end of input', async () =>
 });
 
 const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
-it.skipIf(!hasScript)('weir sql with no query on a terminal is an interactive prompt', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'weir-repl-tty-'));
-  try {
-    const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
-    const command = [process.execPath, WEIR_BIN, 'sql', '--table', `t=${tableDir('drs-simple_table')}`]
-      .map(quote)
-      .join(' ');
-    // stdin stays open until the prompt exits by itself (.quit): an early end of input would
-    // make `script` end the session before the answers are printed.
-    const child = spawn('script', ['-qec', command, '/dev/null'], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, WEIR_SQL_HISTORY: path.join(dir, 'history') },
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString('utf8');
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    const code = await new Promise<number | null>((resolve) => {
-      child.on('close', (c) => resolve(c));
-      child.stdin.write('.tables\nselect sum(id) as total\nfrom t;\nselect * from nope;\n.quit\n');
-    });
-    clearTimeout(timer);
-    out = out.replaceAll('\r', '');
-    expect(code, out).toBe(0);
-    expect(out).toContain('weir sql — type .help for help');
-    expect(out).toContain('weir> ');
-    expect(out).toContain('...> ');
-    expect(out).toMatch(/\nt\tfile:\/\/\S*drs-simple_table/);
-    // A terminal gets the aligned table format: header, the value, the row count.
-    expect(out).toMatch(/│ total │/);
-    expect(out).toMatch(/│ 21\s+│/);
-    expect(out).toContain('(1 row)');
-    expect(out).toMatch(/error: Catalog Error: Table with name nope does not exist/);
-    expect(readFileSync(path.join(dir, 'history'), 'utf8')).toContain('select sum(id) as total from t;');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}, 90_000);
+it.skipIf(!hasScript)(
+  'weir sql with no query on a terminal is an interactive prompt',
+  async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'weir-repl-tty-'));
+    try {
+      const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+      const command = [process.execPath, WEIR_BIN, 'sql', '--table', `t=${tableDir('drs-simple_table')}`]
+        .map(quote)
+        .join(' ');
+      // stdin stays open until the prompt exits by itself (.quit): an early end of input would
+      // make `script` end the session before the answers are printed.
+      const child = spawn('script', ['-qec', command, '/dev/null'], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, WEIR_SQL_HISTORY: path.join(dir, 'history') },
+      });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString('utf8');
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      const code = await new Promise<number | null>((resolve) => {
+        child.on('close', (c) => resolve(c));
+        child.stdin.write('.tables\nselect sum(id) as total\nfrom t;\nselect * from nope;\n.quit\n');
+      });
+      clearTimeout(timer);
+      out = out.replaceAll('\r', '');
+      expect(code, out).toBe(0);
+      expect(out).toContain('weir sql — type .help for help');
+      expect(out).toContain('weir> ');
+      expect(out).toContain('...> ');
+      expect(out).toMatch(/\nt\tfile:\/\/\S*drs-simple_table/);
+      // A terminal gets the aligned table format: header, the value, the row count.
+      expect(out).toMatch(/│ total │/);
+      expect(out).toMatch(/│ 21\s+│/);
+      expect(out).toContain('(1 row)');
+      expect(out).toMatch(/error: Catalog Error: Table with name nope does not exist/);
+      expect(readFileSync(path.join(dir, 'history'), 'utf8')).toContain('select sum(id) as total from t;');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+  90_000,
+);
