@@ -15,7 +15,13 @@
  *   and nothing more is committed (the source must not advance past `storedPositions`).
  */
 
-import { type CommitResult, type DataFileWriter, RecordBatchBuilder, type Snapshot } from '@weir/delta';
+import {
+  type CommitResult,
+  type DataFileWriter,
+  type OptimizeResult,
+  RecordBatchBuilder,
+  type Snapshot,
+} from '@weir/delta';
 import { type ObjectStore, WeirError } from '@weir/storage';
 import type { RecordBatch } from 'apache-arrow';
 import { type AutoCompactionOptions, CompactionScheduler } from './compaction-scheduler.js';
@@ -50,6 +56,8 @@ export interface ContinuousSinkOptions extends Omit<TableWriterOptions, 'metrics
    * thresholds); `false` turns it off.
    */
   autoCompaction?: AutoCompactionOptions | false;
+  /** Each finished auto-compaction run (committed groups, dropped bins). */
+  onCompaction?: (result: OptimizeResult) => void;
 }
 
 export interface EpochCommitted {
@@ -98,6 +106,7 @@ export class ContinuousSink {
   private timer: NodeJS.Timeout | undefined;
   private nextBatchId = 0;
   private readonly listeners: ((e: EpochCommitted) => void)[] = [];
+  private failedListeners: ((err: unknown) => void)[] = [];
   /** appId -> the version this sink believes the table stores (compare-and-set on commit). */
   private readonly claims = new Map<string, number | undefined>();
 
@@ -158,6 +167,17 @@ export class ContinuousSink {
 
   onEpochCommitted(listener: (e: EpochCommitted) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** Called once when the sink fails for good (a commit that could not be made). */
+  onFailed(listener: (err: unknown) => void): void {
+    if (this.failure) listener(this.failure);
+    else this.failedListeners.push(listener);
+  }
+
+  /** The error that failed the sink, if it failed. */
+  get failed(): unknown {
+    return this.failure;
   }
 
   /**
@@ -301,7 +321,12 @@ export class ContinuousSink {
   }
 
   private fail(err: unknown): void {
-    if (!this.failure) this.failure = err;
+    if (!this.failure) {
+      this.failure = err;
+      const listeners = this.failedListeners;
+      this.failedListeners = [];
+      for (const l of listeners) l(err);
+    }
     this.wake();
   }
 
@@ -372,13 +397,14 @@ export class ContinuousSink {
 /** The sink's compaction scheduler, unless turned off. */
 export function openCompaction(
   store: ObjectStore,
-  options: Pick<ContinuousSinkOptions, 'autoCompaction' | 'onBackgroundError' | 'now'>,
+  options: Pick<ContinuousSinkOptions, 'autoCompaction' | 'onBackgroundError' | 'onCompaction' | 'now'>,
   metrics: SinkMetrics,
 ): CompactionScheduler | undefined {
   if (options.autoCompaction === false) return undefined;
   return new CompactionScheduler(store, options.autoCompaction ?? {}, {
     metrics,
     onError: (err) => options.onBackgroundError?.(err, 'compaction'),
+    ...(options.onCompaction ? { onResult: options.onCompaction } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
 }

@@ -6,7 +6,7 @@
  * same commit.
  */
 
-import { RecordBatchBuilder } from '@weir/delta';
+import { type OptimizeResult, RecordBatchBuilder } from '@weir/delta';
 import { type ObjectStore, WeirError } from '@weir/storage';
 import type { RecordBatch } from 'apache-arrow';
 import type { AutoCompactionOptions, CompactionScheduler } from './compaction-scheduler.js';
@@ -23,6 +23,7 @@ export interface MicroBatchSinkOptions extends Omit<TableWriterOptions, 'metrics
    * complete mode, where every batch rewrites the table and a concurrent rewrite would conflict).
    */
   autoCompaction?: AutoCompactionOptions | false;
+  onCompaction?: (result: OptimizeResult) => void;
 }
 
 export interface BatchResult {

@@ -1,0 +1,82 @@
+/**
+ * Messages of one fetch -> one Arrow batch in the table's schema, plus the messages refused
+ * (with the typed error that refused each). Decoding (json/avro/string/bytes), metadata
+ * columns, coercion to the table schema (RecordBatchBuilder) and derived partition columns
+ * meet here.
+ *
+ * Invariants: every message ends up in exactly one of `batch` (one row) or `rejected`; a
+ * refused record leaves no trace in the batch (the builder rolls back); errors that say the
+ * decoder itself cannot work (a schema registry that is down: `retryable`) are thrown, not
+ * returned as rejections, so good messages are never dead-lettered for an outage.
+ */
+import { RecordBatchBuilder, type StructType } from '@weir/delta';
+import { WeirError } from '@weir/storage';
+import type { RecordBatch } from 'apache-arrow';
+import type { SourceMessage } from '../source/message.js';
+import type { AvroDecoder } from './avro.js';
+import { type DerivedColumn, fillDerivedColumns } from './derived-columns.js';
+import { addMetadata, type MetadataColumn } from './metadata-columns.js';
+import { checkSize, decodeJson, decodeRaw, messageOrigin, type ValueFormat } from './value-decoder.js';
+
+export interface MessageDecoderOptions {
+  table: string;
+  format: ValueFormat;
+  maxMessageBytes: number;
+  metadataColumns: readonly MetadataColumn[];
+  metadataPrefix: string;
+  derived: readonly DerivedColumn[];
+  /** Payload fields that are not table columns: dropped (default) or a dead letter. */
+  unknownFields: 'ignore' | 'reject';
+  avro?: AvroDecoder;
+}
+
+export interface Rejected {
+  message: SourceMessage;
+  error: WeirError;
+}
+
+export interface DecodedBatch {
+  batch: RecordBatch | undefined;
+  rejected: Rejected[];
+}
+
+export class MessageDecoder {
+  private readonly builder: RecordBatchBuilder;
+
+  constructor(
+    readonly schema: StructType,
+    private readonly options: MessageDecoderOptions,
+  ) {
+    this.builder = new RecordBatchBuilder(schema, {
+      table: options.table,
+      ignoreUnknownFields: options.unknownFields === 'ignore',
+    });
+  }
+
+  async decode(messages: readonly SourceMessage[]): Promise<DecodedBatch> {
+    const rejected: Rejected[] = [];
+    const o = this.options;
+    for (const m of messages) {
+      try {
+        const value = checkSize(m, o.maxMessageBytes);
+        let record: Record<string, unknown>;
+        if (o.format === 'json') record = decodeJson(m, value);
+        else if (o.format === 'avro') {
+          if (!o.avro) throw new WeirError('INVALID_ARGUMENT', 'avro format needs a schema registry');
+          record = o.avro.decodeIfReady(m, value) ?? (await o.avro.decode(m, value));
+        } else record = decodeRaw(o.format, m, value);
+        if (o.metadataColumns.length > 0) addMetadata(record, m, o.metadataColumns, o.metadataPrefix);
+        for (const d of o.derived) record[d.name] = null; // filled from the coerced source below
+        this.builder.append(record, { source: messageOrigin(m) });
+      } catch (err) {
+        if (!(err instanceof WeirError) || err.retryable) {
+          this.builder.flush(); // nothing of this call survives an outage
+          throw err;
+        }
+        rejected.push({ message: m, error: err });
+      }
+    }
+    if (this.builder.numRows === 0) return { batch: undefined, rejected };
+    return { batch: fillDerivedColumns(this.builder.flush(), o.derived), rejected };
+  }
+}
