@@ -220,4 +220,18 @@ describe('progress on a terminal', () => {
       expect(r.stdout).toMatch(/optimized .*: 8 -> 2 files/);
     },
   );
+
+  it.skipIf(!hasScript)('vacuum on a pseudo-terminal draws a bar, then the summary', async () => {
+    const table = await smallFiles(3);
+    await ok(['optimize', table]);
+    const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+    const command = [process.execPath, WEIR_BIN, 'vacuum', table, '--retention-hours', '0', '--force']
+      .map(quote)
+      .join(' ');
+    const r = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('vacuum [');
+    expect(r.stdout).toMatch(/6 \/ 6 files \| .+ \/ .+ \|/);
+    expect(r.stdout).toMatch(/vacuumed .*: deleted 6 files \(.+\) no version since .* references/);
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * `weir sql` as a command: for every reference table `weir sql "select * from t" --format ndjson`
- * prints the rows `weir scan` prints (or fails the same way, in one line); output formats;
+ * prints the rows `weir scan` prints, and the expected rows where the table ships them (or fails
+ * the same way as the scan, in one line); output formats;
  * `--verbose`; errors (exit 1, one line); and the real binary, with the query as an argument
  * and on stdin.
  */
@@ -9,7 +10,14 @@ import { type JsonValue, loadSnapshot } from '@weir/delta';
 import { LocalStore } from '@weir/storage';
 import { describe, expect, it } from 'vitest';
 import { parseNdjson, runCli, spawnCli, WEIR_BIN } from '../support/cli.js';
-import { canonicalRows, loadCatalog, REPO_ROOT, tableDir } from '../support/reference-tables.js';
+import {
+  canonicalRows,
+  expectedVersions,
+  loadCatalog,
+  REPO_ROOT,
+  readExpectedRows,
+  tableDir,
+} from '../support/reference-tables.js';
 
 const catalog = loadCatalog();
 const rowsOf = (text: string) => canonicalRows(parseNdjson(text) as Record<string, JsonValue>[]);
@@ -29,6 +37,12 @@ describe('weir sql "select * from t" equals weir scan for every reference table'
       }
       expect(sql.stderr).toBe('');
       expect(rowsOf(sql.stdout)).toEqual(rowsOf(scan.stdout));
+      // ... and both equal the rows the table ships as its expected result.
+      const latest = expectedVersions(entry.name).find((ev) => ev.version === undefined);
+      if (latest) {
+        const snapshot = await loadSnapshot(new LocalStore(dir));
+        expect(rowsOf(sql.stdout)).toEqual(canonicalRows(readExpectedRows(latest.files, snapshot.schema)));
+      }
     });
   }
 });
