@@ -3,10 +3,14 @@
  * deletion is logged (never silent), the log start offset moves, and kafkajs sees it (earliest
  * offset, a consumer starting from the beginning reads what is left).
  */
-import type { BrokerLogger } from '@weir/kafka-broker';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type BrokerLogger, startBroker } from '@weir/kafka-broker';
 import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { kafkajs, waitFor, withBroker } from './support.js';
+import { fetchRequest, fetchResult, raw } from './raw-client.js';
+import { kafkajs, testBrokerOptions, waitFor, withBroker } from './support.js';
 
 function capture(): {
   logger: BrokerLogger;
@@ -83,5 +87,72 @@ describe('retention', () => {
       expect(broker.highWatermark('short', 0)).toBe(2);
       await Promise.all([producer.disconnect(), admin.disconnect()]);
     });
+  });
+
+  it('a fetch below the new log start is OFFSET_OUT_OF_RANGE, never records from further on', async () => {
+    await withBroker({ retention: { maxBytes: 3000 } }, async (broker) => {
+      const producer = kafkajs(broker).producer({ createPartitioner: Partitioners.DefaultPartitioner });
+      await producer.connect();
+      broker.ensureTopic('gone', 1);
+      for (let i = 0; i < 10; i++)
+        await producer.send({ topic: 'gone', messages: [{ value: 'y'.repeat(1000) }] });
+      await producer.disconnect();
+      const start = broker.topics.partition('gone', 0)!.logStartOffset;
+      expect(start).toBeGreaterThan(0);
+      const c = await raw(broker.port);
+      try {
+        c.send(fetchRequest({ maxWaitMs: 0, partitions: [{ topic: 'gone', partition: 0, offset: 0 }] }, 1));
+        const [below] = fetchResult((await c.next()) as Buffer);
+        expect(below).toMatchObject({ errorCode: 1, recordCount: 0 }); // OFFSET_OUT_OF_RANGE
+        c.send(
+          fetchRequest({ maxWaitMs: 0, partitions: [{ topic: 'gone', partition: 0, offset: start }] }, 2),
+        );
+        const [from] = fetchResult((await c.next()) as Buffer);
+        expect(from).toMatchObject({ errorCode: 0, recordCount: 10 - start });
+      } finally {
+        c.close();
+      }
+    });
+  });
+
+  it('deletions are kept across a restart with a data directory (deleted records do not come back)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'weir-broker-retention-'));
+    const { logger, events } = capture();
+    try {
+      const first = await startBroker(
+        testBrokerOptions({ dataDir: dir, retention: { maxBytes: 3000 }, logger }),
+      );
+      const port = first.port;
+      let start: number;
+      try {
+        const producer = kafkajs(first).producer({ createPartitioner: Partitioners.DefaultPartitioner });
+        await producer.connect();
+        first.ensureTopic('kept-bounded', 1);
+        for (let i = 0; i < 10; i++)
+          await producer.send({ topic: 'kept-bounded', messages: [{ value: `${i}:${'z'.repeat(1000)}` }] });
+        await producer.disconnect();
+        start = first.topics.partition('kept-bounded', 0)!.logStartOffset;
+        expect(start).toBeGreaterThan(0);
+        expect(events.some((e) => e.event === 'retention.deleted')).toBe(true);
+      } finally {
+        await first.stop();
+      }
+      // Restarted without a byte limit: what retention deleted stays deleted.
+      const second = await startBroker(testBrokerOptions({ dataDir: dir, port }));
+      try {
+        const p = second.topics.partition('kept-bounded', 0)!;
+        expect([p.logStartOffset, p.highWatermark]).toEqual([start, 10]);
+        const admin = kafkajs(second).admin();
+        await admin.connect();
+        expect(await admin.fetchTopicOffsets('kept-bounded')).toEqual([
+          { partition: 0, offset: '10', high: '10', low: String(start) },
+        ]);
+        await admin.disconnect();
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
