@@ -52,7 +52,12 @@ function options(topic: string, table: LocalStore, extra: Partial<IngestOptions>
 }
 
 const perPartition = (n: number, partitions: number) =>
-  new Map(Array.from({ length: partitions }, (_, p) => [p, Math.floor(n / partitions) + (p < n % partitions ? 1 : 0)]));
+  new Map(
+    Array.from({ length: partitions }, (_, p) => [
+      p,
+      Math.floor(n / partitions) + (p < n % partitions ? 1 : 0),
+    ]),
+  );
 
 describe('Kafka ingest (kafkajs, library API)', () => {
   it('lands every message once with metadata columns; a restart resumes after the stored positions', async () => {
@@ -68,7 +73,11 @@ describe('Kafka ingest (kafkajs, library API)', () => {
     const table = newTable();
     const events: IngestEvent[] = [];
     const first = await Ingest.start(options(topic, table, { logger: (e) => events.push(e) }));
-    await waitFor('2000 messages in the table', async () => (await storedTotal(table, `g-${topic}`, topic)) === 2000, 60_000);
+    await waitFor(
+      '2000 messages in the table',
+      async () => (await storedTotal(table, `g-${topic}`, topic)) === 2000,
+      60_000,
+    );
     await waitFor('the commit reported', () => first.status().rowsCommitted === 2000);
     expect(first.status()).toMatchObject({ state: 'running', rowsCommitted: 2000, deadLetters: 0 });
     expect(first.status().assigned.length).toBe(4);
@@ -84,7 +93,11 @@ describe('Kafka ingest (kafkajs, library API)', () => {
       { partitions: 4 },
     );
     const second = await Ingest.start(options(topic, table));
-    await waitFor('3000 messages in the table', async () => (await storedTotal(table, `g-${topic}`, topic)) === 3000, 60_000);
+    await waitFor(
+      '3000 messages in the table',
+      async () => (await storedTotal(table, `g-${topic}`, topic)) === 3000,
+      60_000,
+    );
     await second.stop();
 
     const rows = await tableRows(table);
@@ -109,6 +122,42 @@ describe('Kafka ingest (kafkajs, library API)', () => {
     }
   });
 
+  it('resumes from the table, not from Kafka group offsets that fell behind it', async () => {
+    const topic = 'orders-stale-group';
+    const kafka = kafkajs(broker);
+    await createTopic(kafka, topic, 3);
+    const send = (from: number, n: number) =>
+      produce(
+        kafka,
+        topic,
+        Array.from({ length: n }, (_, i) => JSON.stringify(order(from + i))),
+        { partitions: 3 },
+      );
+    await send(0, 900);
+    const table = newTable();
+    const first = await Ingest.start(options(topic, table));
+    await waitFor(
+      '900 messages',
+      async () => (await storedTotal(table, `g-${topic}`, topic)) === 900,
+      60_000,
+    );
+    await first.stop();
+    // Group offsets are for monitoring only: rewind them and the table still decides.
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.resetOffsets({ groupId: `g-${topic}`, topic, earliest: true });
+    await admin.disconnect();
+    await send(900, 600);
+    const second = await Ingest.start(options(topic, table));
+    await waitFor(
+      '1500 messages',
+      async () => (await storedTotal(table, `g-${topic}`, topic)) === 1500,
+      60_000,
+    );
+    await second.stop();
+    expect(exactlyOnceProblems(await tableRows(table), perPartition(1500, 3))).toEqual([]);
+  });
+
   it('microbatch mode commits per trigger with the same positions', async () => {
     const topic = 'orders-microbatch';
     const kafka = kafkajs(broker);
@@ -121,7 +170,11 @@ describe('Kafka ingest (kafkajs, library API)', () => {
     );
     const table = newTable();
     const ingest = await Ingest.start(options(topic, table, { mode: 'microbatch', triggerMs: 1000 }));
-    await waitFor('500 messages', async () => (await storedTotal(table, `g-${topic}`, topic)) === 500, 60_000);
+    await waitFor(
+      '500 messages',
+      async () => (await storedTotal(table, `g-${topic}`, topic)) === 500,
+      60_000,
+    );
     await ingest.stop();
     const rows = await tableRows(table);
     expect(exactlyOnceProblems(rows, perPartition(500, 2))).toEqual([]);
@@ -147,13 +200,23 @@ describe('Kafka ingest (kafkajs, library API)', () => {
         logger: (e) => events.push(e),
       }),
     );
-    await waitFor('300 messages', async () => (await storedTotal(table, `g-${topic}`, topic)) === 300, 60_000);
+    await waitFor(
+      '300 messages',
+      async () => (await storedTotal(table, `g-${topic}`, topic)) === 300,
+      60_000,
+    );
     await ingest.stop();
     expect(events.find((e) => e.event === 'table-created')).toMatchObject({ inferred: true });
     const snapshot = await loadSnapshot(table);
     expect(snapshot.partitionColumns).toEqual(['at_date', 'at_hour']);
     const types = Object.fromEntries(snapshot.schema.fields.map((f) => [f.name, f.type.type]));
-    expect(types).toMatchObject({ id: 'long', at: 'timestamp', at_date: 'date', at_hour: 'string', kafka_offset: 'long' });
+    expect(types).toMatchObject({
+      id: 'long',
+      at: 'timestamp',
+      at_date: 'date',
+      at_hour: 'string',
+      kafka_offset: 'long',
+    });
     const rows = await tableRows(table);
     expect(rows.length).toBe(300);
     for (const r of rows) {
@@ -161,7 +224,8 @@ describe('Kafka ingest (kafkajs, library API)', () => {
       expect(r.at_date).toBe(at.toISOString().slice(0, 10));
       expect(r.at_hour).toBe(`${at.toISOString().slice(0, 10)}-${at.toISOString().slice(11, 13)}`);
     }
-    for (const f of snapshot.files()) expect(Object.keys(f.partitionValues).sort()).toEqual(['at_date', 'at_hour']);
+    for (const f of snapshot.files())
+      expect(Object.keys(f.partitionValues).sort()).toEqual(['at_date', 'at_hour']);
   });
 
   it('raw string values land in a value column', async () => {
@@ -181,7 +245,9 @@ describe('Kafka ingest (kafkajs, library API)', () => {
 
   it('refuses to start without a table or a schema, naming the table', async () => {
     const table = newTable();
-    await expect(Ingest.start(options('nothing', table, { schema: undefined as never }))).rejects.toMatchObject({
+    await expect(
+      Ingest.start(options('nothing', table, { schema: undefined as never })),
+    ).rejects.toMatchObject({
       code: 'TABLE_NOT_FOUND',
     });
   });

@@ -12,7 +12,7 @@ import type { Broker } from '@weir/kafka-broker';
 import type { ObjectStore } from '@weir/storage';
 import type { Kafka } from 'kafkajs';
 
-export { kafkajs, waitFor, within, loadRdkafka } from '../kafka-broker/support.js';
+export { kafkajs, loadRdkafka, waitFor, within } from '../kafka-broker/support.js';
 
 export const ORDER_SCHEMA = parseSchema(
   JSON.stringify({
@@ -124,7 +124,8 @@ export function exactlyOnceProblems(
   }
   for (const [p, marks] of seen) {
     for (let o = 0; o < marks.length; o++) {
-      if (marks[o] !== 1 && problems.length < 20) problems.push(`partition ${p} offset ${o} is in the table ${marks[o]} times`);
+      if (marks[o] !== 1 && problems.length < 20)
+        problems.push(`partition ${p} offset ${o} is in the table ${marks[o]} times`);
     }
   }
   return problems;

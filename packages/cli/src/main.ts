@@ -9,6 +9,7 @@ import { isWeirError } from '@weir/storage';
 import { Command, CommanderError } from 'commander';
 import { registerBrokerCommand } from './commands/broker.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerIngestCommand } from './commands/ingest-command.js';
 import { registerMaintenanceCommands } from './commands/maintenance-commands.js';
 import { registerReadCommands } from './commands/read-commands.js';
 import { registerSqlCommand } from './commands/sql-command.js';
@@ -44,6 +45,7 @@ export function createProgram(io: CliIo): Command {
   registerMaintenanceCommands(program, ctx);
   registerDemoCommand(program, ctx);
   registerBrokerCommand(program, ctx);
+  registerIngestCommand(program, ctx);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(program.configureOutput());
   return program;
 }
@@ -64,7 +66,10 @@ export async function main(argv: readonly string[], io?: CliIo): Promise<number>
       return err.exitCode === 0 ? 0 : 2;
     }
     if (isWeirError(err)) {
-      cliIo.stderr.write(`weir: ${err.message}\n`);
+      // The library names its option; on the command line the switch is a flag.
+      const hint =
+        err.code === 'CONDITIONAL_WRITES_UNSUPPORTED' ? ' (weir: pass --s3-unsafe-single-writer)' : '';
+      cliIo.stderr.write(`weir: ${err.message}${hint}\n`);
       if (process.env.WEIR_DEBUG) cliIo.stderr.write(`${err.stack}\n`);
       return 1;
     }

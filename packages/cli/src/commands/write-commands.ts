@@ -35,7 +35,7 @@ import { parseNonNegativeInt } from './read-commands.js';
 type Compression = NonNullable<WriteOptions['compression']>;
 
 /** Commander collector for the repeatable `--property key=value`. */
-function collectProperty(text: string, previous: Record<string, string> | undefined): Record<string, string> {
+export function collectProperty(text: string, previous: Record<string, string> | undefined): Record<string, string> {
   const eq = text.indexOf('=');
   if (eq <= 0) {
     throw new WeirError('INVALID_ARGUMENT', `--property must be key=value, got ${text}`, {
