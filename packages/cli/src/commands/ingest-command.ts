@@ -116,17 +116,32 @@ export function registerIngestCommand(program: Command, ctx: CliContext): void {
         shutdownTimeoutMs: s.shutdownTimeoutMs,
         logger,
       };
-      let ingest: Ingest;
+      // Signals are handled from the start: a SIGTERM while connecting still stops gracefully.
+      let ingest: Ingest | undefined;
+      let stopReason: string | undefined;
+      let signals = 0;
+      const onSignal = (sig: NodeJS.Signals) => {
+        signals++;
+        if (signals > 1) process.exit(130);
+        stopReason = `received ${sig}`;
+        void ingest?.stop(stopReason);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       try {
         ingest = await Ingest.start(options);
       } catch (err) {
         status?.stop();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
         throw err;
       }
+      const running = ingest;
+      if (stopReason !== undefined) void running.stop(stopReason);
       const endpoints = s.metricsPort !== undefined ? await serveEndpoints(ingest, s.metricsPort) : undefined;
       if (endpoints) logLine({ event: 'metrics', port: endpoints.port, paths: ['/metrics', '/healthz'] });
       const tick = setInterval(() => {
-        const st = ingest.status();
+        const st = running.status();
         status?.update({
           state: st.state,
           rows: st.rowsCommitted,
@@ -139,18 +154,10 @@ export function registerIngestCommand(program: Command, ctx: CliContext): void {
           deadLetters: st.deadLetters,
         });
       }, 250);
-      const report = setInterval(() => logLine({ event: 'status', ...ingest.status() }), 10_000);
+      const report = setInterval(() => logLine({ event: 'status', ...running.status() }), 10_000);
       report.unref();
-      let signals = 0;
-      const onSignal = (sig: NodeJS.Signals) => {
-        signals++;
-        if (signals > 1) process.exit(130);
-        void ingest.stop(`received ${sig}`);
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
       try {
-        await ingest.done;
+        await running.done;
       } finally {
         clearInterval(tick);
         clearInterval(report);
@@ -159,7 +166,7 @@ export function registerIngestCommand(program: Command, ctx: CliContext): void {
         status?.stop();
         await endpoints?.close();
       }
-      const st = ingest.status();
+      const st = running.status();
       if (status) {
         await write(
           ctx.io.stdout,
