@@ -9,6 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CONDITIONAL_WRITE_CHECK_DIR } from '@weir/storage-s3';
 import { describeS3, type FaultProxy, startFaultProxy, useRgwBucket } from '@weir/storage-s3/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNdjson, runCli } from '../support/cli.js';
@@ -188,6 +189,25 @@ describeS3('weir on s3:// tables', () => {
     });
     afterAll(async () => {
       await proxy?.close();
+    });
+
+    it('a server that silently ignores If-None-Match is refused too (found by the one-time check)', async () => {
+      await withEnv(async () => {
+        const probePut = (r: { method: string; key: string; headers: Record<string, unknown> }) =>
+          r.method === 'PUT' &&
+          r.headers['if-none-match'] === '*' &&
+          r.key.includes(CONDITIONAL_WRITE_CHECK_DIR);
+        // The check's first create is forwarded; the second (of the same key) is "accepted".
+        proxy.addRule({ match: probePut, fault: 'delay', delayMs: 0 });
+        proxy.addRule({ match: probePut, fault: 'fake-ok' });
+        const table = `s3://${rgw.bucket}/tables/ignoring`;
+        const r = await runCli(['--s3-endpoint', proxy.endpoint, 'create', table, '--schema', 'id BIGINT']);
+        expect(r.code).toBe(1);
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr).toMatch(/ignores conditional writes/);
+        expect(r.stderr).toContain('--s3-unsafe-single-writer');
+        expect(proxy.pendingRules).toBe(0);
+      });
     });
 
     it('is refused with one clear line; --s3-unsafe-single-writer allows it', async () => {

@@ -35,8 +35,12 @@ describe('resolveS3Options', () => {
       partSize: DEFAULT_PART_SIZE,
       concurrency: DEFAULT_CONCURRENCY,
       conditionalWrites: 'required',
+      verifyConditionalWrites: true,
       retry: { maxAttempts: 8, baseDelayMs: 50, maxDelayMs: 5000 },
     });
+    expect(resolveS3Options({ bucket: 'b', verifyConditionalWrites: false }).verifyConditionalWrites).toBe(
+      false,
+    );
   });
 
   it('normalizes the prefix', () => {

@@ -37,7 +37,8 @@ export type S3CredentialsProvider = () => Promise<S3Credentials>;
 /**
  * How `putIfAbsent` gets its atomicity.
  * - 'required' (default): one PutObject with `If-None-Match: *`. A server that answers that with
- *   501 NotImplemented makes the call fail with 'CONDITIONAL_WRITES_UNSUPPORTED'.
+ *   501 NotImplemented, or that is found to ignore it (`verifyConditionalWrites`), makes the call
+ *   fail with 'CONDITIONAL_WRITES_UNSUPPORTED'.
  * - 'single-writer-unsafe': HEAD, then a plain PutObject when the key is missing. NOT atomic: two
  *   writers can both "win" and one commit is silently lost. Only for stores without conditional
  *   writes where the caller guarantees a single writer per table.
@@ -68,6 +69,12 @@ export interface S3StoreOptions {
   concurrency?: number;
   /** Default 'required'. See `ConditionalWrites`. */
   conditionalWrites?: ConditionalWrites;
+  /**
+   * With 'required': before the first commit in a bucket, check once (per client) that the server
+   * really honours If-None-Match (conditional-writes-check.ts), so a server that silently ignores
+   * it is refused instead of letting two writers overwrite each other. Default true.
+   */
+  verifyConditionalWrites?: boolean;
   /** TCP connect timeout (default 5 s). */
   connectTimeoutMs?: number;
   /** A request fails when its socket is idle this long (default 30 s). */
@@ -86,6 +93,7 @@ export interface ResolvedS3StoreOptions {
   partSize: number;
   concurrency: number;
   conditionalWrites: ConditionalWrites;
+  verifyConditionalWrites: boolean;
   onRetry: ((event: RetryEvent) => void) | undefined;
 }
 
@@ -152,6 +160,7 @@ export function resolveS3Options(options: S3StoreOptions): ResolvedS3StoreOption
     partSize,
     concurrency: positiveInt('concurrency', options.concurrency, DEFAULT_CONCURRENCY),
     conditionalWrites,
+    verifyConditionalWrites: options.verifyConditionalWrites ?? true,
     onRetry: options.onRetry,
   };
 }

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { AlreadyExistsError, listAll, type ObjectStore, WeirError } from '@weir/storage';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CONDITIONAL_WRITE_CHECK_DIR } from './conditional-writes-check.js';
 import { MiB, type S3StoreOptions } from './config.js';
 import type { S3Store } from './s3-store.js';
 import { type FaultProxy, type RequestInfo, startFaultProxy } from './testing/fault-proxy.js';
@@ -55,12 +56,17 @@ describeS3('S3Store under injected faults (radosgw behind a FaultProxy)', () => 
   afterAll(async () => {
     await proxy?.close();
   });
-  beforeEach(() => {
-    const prefix = `faults-${++prefixes}`;
-    faulty = rgw.store(prefix, { endpoint: proxy.endpoint, ...retryFast });
-    direct = rgw.store(prefix);
-    proxy.probabilities = {};
+  /** A store through the proxy whose one-time conditional-write check is done (and not logged). */
+  async function checked(store: S3Store): Promise<S3Store> {
+    await store.checkConditionalWrites();
     proxy.resetStats();
+    return store;
+  }
+  beforeEach(async () => {
+    const prefix = `faults-${++prefixes}`;
+    proxy.probabilities = {};
+    faulty = await checked(rgw.store(prefix, { endpoint: proxy.endpoint, ...retryFast }));
+    direct = rgw.store(prefix);
   });
   afterEach(() => {
     expect(proxy.pendingRules, 'every scripted fault fired').toBe(0);
@@ -101,13 +107,16 @@ describeS3('S3Store under injected faults (radosgw behind a FaultProxy)', () => 
     });
 
     it('503 SlowDown three times, then success', async () => {
-      proxy.addRule({ match: isCommitPut, fault: 'slowdown', times: 3 });
       const retries: number[] = [];
-      const store = rgw.store(faulty.prefix, {
-        endpoint: proxy.endpoint,
-        ...retryFast,
-        onRetry: (e) => retries.push(e.attempt),
-      });
+      const store = await checked(
+        rgw.store(faulty.prefix, {
+          endpoint: proxy.endpoint,
+          ...retryFast,
+          onRetry: (e) => retries.push(e.attempt),
+        }),
+      );
+      retries.length = 0;
+      proxy.addRule({ match: isCommitPut, fault: 'slowdown', times: 3 });
       await store.putIfAbsent('k', commitBody('s'));
       expect(proxy.stats.slowdown).toBe(3);
       expect(retries).toEqual([1, 2, 3]);
@@ -136,11 +145,13 @@ describeS3('S3Store under injected faults (radosgw behind a FaultProxy)', () => 
     });
 
     it('when the outcome cannot be learned, fails with COMMIT_OUTCOME_UNKNOWN (never a false answer)', async () => {
-      const store = rgw.store(faulty.prefix, {
-        endpoint: proxy.endpoint,
-        retry: { baseDelayMs: 1, maxDelayMs: 5 },
-        maxAttempts: 3,
-      });
+      const store = await checked(
+        rgw.store(faulty.prefix, {
+          endpoint: proxy.endpoint,
+          retry: { baseDelayMs: 1, maxDelayMs: 5 },
+          maxAttempts: 3,
+        }),
+      );
       proxy.addRule({ match: isCommitPut, fault: 'drop-response' });
       proxy.addRule({ match: isGet, fault: 'reset', times: 3 });
       const err = await errorOf(store.putIfAbsent('k', commitBody('u')));
@@ -158,6 +169,41 @@ describeS3('S3Store under injected faults (radosgw behind a FaultProxy)', () => 
       expect((err as WeirError).code).toBe('CONDITIONAL_WRITES_UNSUPPORTED');
       expect((err as WeirError).message).toContain('single-writer-unsafe');
       expect(proxy.log).toHaveLength(1);
+    });
+
+    it('checks once per client that the server honours If-None-Match, then commits with one PUT each', async () => {
+      const store = rgw.store(faulty.prefix, { endpoint: proxy.endpoint, ...retryFast });
+      await store.putIfAbsent('a', commitBody('a'));
+      await store.putIfAbsent('b', commitBody('b'));
+      const probe = `${faulty.prefix}/${CONDITIONAL_WRITE_CHECK_DIR}/`;
+      expect(
+        proxy.log.map((e) => [e.method, e.key.startsWith(probe) ? 'probe' : e.key, e.upstreamStatus]),
+      ).toEqual([
+        ['PUT', 'probe', 200],
+        ['PUT', 'probe', 412],
+        ['DELETE', 'probe', 204],
+        ['PUT', `${faulty.prefix}/a`, 200],
+        ['PUT', `${faulty.prefix}/b`, 200],
+      ]);
+      expect(await listAll(direct, `${CONDITIONAL_WRITE_CHECK_DIR}/`)).toEqual([]);
+    });
+
+    it('a server that ignores If-None-Match is refused with CONDITIONAL_WRITES_UNSUPPORTED; nothing is committed', async () => {
+      const isProbePut = (r: RequestInfo) => isCommitPut(r) && r.key.includes(CONDITIONAL_WRITE_CHECK_DIR);
+      // The probe's first create goes through; its second is "accepted" as an ignoring server would.
+      proxy.addRule({ match: isProbePut, fault: 'delay', delayMs: 0 });
+      proxy.addRule({ match: isProbePut, fault: 'fake-ok' });
+      const store = rgw.store(faulty.prefix, { endpoint: proxy.endpoint, ...retryFast });
+      const err = await errorOf(store.putIfAbsent('_delta_log/00000000000000000000.json', commitBody('c')));
+      expect(err).toBeInstanceOf(WeirError);
+      expect((err as WeirError).code).toBe('CONDITIONAL_WRITES_UNSUPPORTED');
+      expect((err as WeirError).message).toMatch(/ignores conditional writes.*single-writer-unsafe/);
+      expect(await listAll(direct, '')).toEqual([]);
+      // Not remembered as a pass: the next commit checks again (and, with a real server, passes).
+      await store.putIfAbsent('_delta_log/00000000000000000000.json', commitBody('c'));
+      expect(
+        proxy.log.filter((e) => e.key.includes(CONDITIONAL_WRITE_CHECK_DIR) && e.method === 'PUT'),
+      ).toHaveLength(4);
     });
 
     it("'single-writer-unsafe' uses HEAD then a plain PUT, and still reports existing keys", async () => {

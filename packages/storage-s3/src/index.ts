@@ -3,6 +3,7 @@
  * scheme for @weir/storage's resolver. Test helpers (a local radosgw, a fault-injecting proxy)
  * live in the `@weir/storage-s3/testing` subpath so this entry never imports vitest.
  */
+export { CONDITIONAL_WRITE_CHECK_DIR } from './conditional-writes-check.js';
 export {
   type ConditionalWrites,
   createS3Client,

@@ -8,7 +8,8 @@
  *   Times are whole seconds (HEAD's Last-Modified has no milliseconds; list is truncated to match).
  * - put: single PutObject up to one part, multipart above (multipart-upload.ts). S3 replaces
  *   objects atomically either way; an aborted multipart upload leaves the old object untouched.
- * - putIfAbsent: one conditional PutObject, ambiguity resolved by read-back (put-if-absent.ts).
+ * - putIfAbsent: one conditional PutObject, ambiguity resolved by read-back (put-if-absent.ts),
+ *   after a once-per-bucket check that the server honours the condition (conditional-writes-check.ts).
  * - list: ListObjectsV2 with Prefix/StartAfter, paginated by ContinuationToken, yielded page by
  *   page in the server's order (S3 lists by UTF-8 bytes, the contract's order).
  * - delete: DeleteObject (S3 deletes of missing keys succeed); deleteMany: DeleteObjects in chunks
@@ -38,6 +39,7 @@ import {
   WeirError,
 } from '@weir/storage';
 import PQueue from 'p-queue';
+import { checkConditionalWrites } from './conditional-writes-check.js';
 import {
   createS3Client,
   type ResolvedS3StoreOptions,
@@ -215,7 +217,17 @@ export class S3Store implements ObjectStore {
     if (this.#options.conditionalWrites === 'single-writer-unsafe') {
       return unsafePutIfAbsent(this.#ctx, this.#hooks, key, data);
     }
+    if (this.#options.verifyConditionalWrites) await this.checkConditionalWrites();
     return conditionalPut(this.#ctx, this.#hooks, key, data);
+  }
+
+  /**
+   * Resolves once the server is known to honour `If-None-Match: *` in this bucket (checked once per
+   * client with a probe object, see conditional-writes-check.ts); fails with
+   * 'CONDITIONAL_WRITES_UNSUPPORTED' when it refuses or ignores it. `putIfAbsent` calls it first.
+   */
+  checkConditionalWrites(): Promise<void> {
+    return checkConditionalWrites(this.#ctx, this.#hooks);
   }
 
   async *list(prefix: string, options: ListOptions = {}): AsyncGenerator<ObjectMeta> {

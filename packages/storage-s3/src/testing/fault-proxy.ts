@@ -11,7 +11,9 @@
  * - 'delay':         wait `delayMs`, then forward normally;
  * - 'drop-response': forward, let the server answer in full, then destroy the client connection
  *                    without sending the answer (applied, but the client cannot know: the "lost
- *                    commit response" case).
+ *                    commit response" case);
+ * - 'fake-ok':       answer 200 OK (with an ETag) without forwarding: what a server that ignores
+ *                    `If-None-Match` says to a create of an existing key (NOT applied here).
  * Invariants: the upstream always sees either the whole request or nothing; every decision is
  * counted in `stats` and recorded in `log` (method, key, fault, upstream status) so tests can prove
  * a fault really happened; randomness comes from a seeded PRNG so a failing run can be replayed.
@@ -20,7 +22,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export type FaultKind = 'slowdown' | 'error' | 'reset' | 'delay' | 'drop-response';
+export type FaultKind = 'slowdown' | 'error' | 'reset' | 'delay' | 'drop-response' | 'fake-ok';
 
 export interface RequestInfo {
   method: string;
@@ -115,6 +117,7 @@ export class FaultProxy {
     reset: 0,
     delay: 0,
     'drop-response': 0,
+    'fake-ok': 0,
   };
   readonly log: FaultLogEntry[] = [];
   /** Requests being forwarded right now, and the most seen at once since the last resetStats. */
@@ -246,6 +249,13 @@ export class FaultProxy {
         });
         return;
       }
+      case 'fake-ok':
+        req.resume();
+        req.on('end', () => {
+          res.writeHead(200, { etag: '"00000000000000000000000000000000"', 'content-length': 0 });
+          res.end();
+        });
+        return;
       case 'reset':
         req.socket.resetAndDestroy();
         return;
