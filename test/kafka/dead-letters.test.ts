@@ -9,8 +9,24 @@
 import { type Broker, startBroker } from '@weir/kafka-broker';
 import { LocalStore } from '@weir/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countProblems, kill, offsetCounts, startIngestProcess, stopGracefully, writeSchemaFile } from './ingest-processes.js';
-import { createTopic, kafkajs, ORDER_SCHEMA, order, storedTotal, tableRows, tempDir, waitFor } from './support.js';
+import {
+  countProblems,
+  kill,
+  offsetCounts,
+  startIngestProcess,
+  stopGracefully,
+  writeSchemaFile,
+} from './ingest-processes.js';
+import {
+  createTopic,
+  kafkajs,
+  ORDER_SCHEMA,
+  order,
+  storedTotal,
+  tableRows,
+  tempDir,
+  waitFor,
+} from './support.js';
 
 let broker: Broker;
 const cleanups: (() => void)[] = [];
@@ -26,8 +42,23 @@ const PARTITIONS = 4;
 const MESSAGES = 100_000;
 const MAX_BYTES = 4096;
 
-type Kind = 'malformed' | 'wrong-type' | 'missing-field' | 'oversized' | 'invalid-utf8' | 'not-object' | 'tombstone';
-const KINDS: Kind[] = ['malformed', 'wrong-type', 'missing-field', 'oversized', 'invalid-utf8', 'not-object', 'tombstone'];
+type Kind =
+  | 'malformed'
+  | 'wrong-type'
+  | 'missing-field'
+  | 'oversized'
+  | 'invalid-utf8'
+  | 'not-object'
+  | 'tombstone';
+const KINDS: Kind[] = [
+  'malformed',
+  'wrong-type',
+  'missing-field',
+  'oversized',
+  'invalid-utf8',
+  'not-object',
+  'tombstone',
+];
 const EXPECTED_CODE: Record<Kind, string> = {
   malformed: 'INVALID_JSON',
   'wrong-type': 'INVALID_RECORD',
@@ -51,7 +82,11 @@ function badValue(kind: Kind, i: number): Buffer | null {
     case 'oversized':
       return Buffer.from(JSON.stringify({ ...order(i), user: 'x'.repeat(MAX_BYTES) }));
     case 'invalid-utf8':
-      return Buffer.concat([Buffer.from(`{"id": ${i}, "user": "`), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}')]);
+      return Buffer.concat([
+        Buffer.from(`{"id": ${i}, "user": "`),
+        Buffer.from([0xff, 0xfe, 0xc3]),
+        Buffer.from('"}'),
+      ]);
     case 'not-object':
       return Buffer.from(`[${i}]`);
     case 'tombstone':
@@ -78,7 +113,7 @@ describe('dead letters', () => {
           const offset = Math.floor(i / PARTITIONS);
           let value: Buffer | null;
           if (i % 100 === 37) {
-            const kind = KINDS[(i / 100) % KINDS.length | 0]!;
+            const kind = KINDS[((i / 100) % KINDS.length) | 0]!;
             value = badValue(kind, i);
             bad.set(`${partition}/${offset}`, { kind, value });
           } else value = Buffer.from(JSON.stringify(order(i)));
@@ -92,30 +127,57 @@ describe('dead letters', () => {
     const tableDir = `${t.dir}/table`;
     const dlqDir = `${t.dir}/dlq`;
     const args = [
-      '--brokers', broker.bootstrap,
-      '--topic', topic,
-      '--table', tableDir,
-      '--dead-letter', dlqDir,
-      '--schema', writeSchemaFile(t.dir, ORDER_SCHEMA),
-      '--metadata-columns', 'partition,offset',
-      '--group', 'dlq-test',
-      '--max-message-bytes', String(MAX_BYTES),
-      '--unknown-fields', 'reject',
-      '--epoch-ms', '200',
-      '--session-timeout-ms', '6000',
-      '--heartbeat-interval-ms', '500',
+      '--brokers',
+      broker.bootstrap,
+      '--topic',
+      topic,
+      '--table',
+      tableDir,
+      '--dead-letter',
+      dlqDir,
+      '--schema',
+      writeSchemaFile(t.dir, ORDER_SCHEMA),
+      '--metadata-columns',
+      'partition,offset',
+      '--group',
+      'dlq-test',
+      '--max-message-bytes',
+      String(MAX_BYTES),
+      '--unknown-fields',
+      'reject',
+      '--epoch-ms',
+      '200',
+      '--session-timeout-ms',
+      '6000',
+      '--heartbeat-interval-ms',
+      '500',
     ];
     let proc = startIngestProcess(args);
     const table = new LocalStore(tableDir);
-    await waitFor('some progress', async () => (await storedTotal(table, 'dlq-test', topic)) > 5000, 60_000, 100);
+    await waitFor(
+      'some progress',
+      async () => (await storedTotal(table, 'dlq-test', topic)) > 5000,
+      60_000,
+      100,
+    );
     await kill(proc);
     proc = startIngestProcess(args);
     await sendRange(MESSAGES / 2, MESSAGES);
-    await waitFor('more progress', async () => (await storedTotal(table, 'dlq-test', topic)) > MESSAGES * 0.7, 60_000, 100);
+    await waitFor(
+      'more progress',
+      async () => (await storedTotal(table, 'dlq-test', topic)) > MESSAGES * 0.7,
+      60_000,
+      100,
+    );
     await kill(proc);
     proc = startIngestProcess(args);
     await producer.disconnect();
-    await waitFor('every message stored', async () => (await storedTotal(table, 'dlq-test', topic)) === MESSAGES, 120_000, 200);
+    await waitFor(
+      'every message stored',
+      async () => (await storedTotal(table, 'dlq-test', topic)) === MESSAGES,
+      120_000,
+      200,
+    );
     expect(proc.child.exitCode).toBe(null); // still running: poison never stopped it
     expect(await stopGracefully(proc)).toEqual({ code: 0, signal: null });
 

@@ -43,9 +43,22 @@ export function startIngestProcess(args: string[], env: Record<string, string> =
   return { child, events, stderr: () => err, exited };
 }
 
+/** Resolves once the process logged `started` (connected, group joined or joining). */
+export async function waitStarted(p: IngestProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!p.events.some((e) => e.event === 'started')) {
+    if (p.child.exitCode !== null)
+      throw new Error(`ingest exited ${p.child.exitCode} before starting: ${p.stderr()}`);
+    if (Date.now() > deadline) throw new Error(`ingest did not start within ${timeoutMs} ms: ${p.stderr()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** SIGTERM once the process is up, and its exit. */
 export async function stopGracefully(
   p: IngestProcess,
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  await waitStarted(p);
   p.child.kill('SIGTERM');
   return p.exited;
 }

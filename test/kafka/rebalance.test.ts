@@ -17,7 +17,16 @@ import {
   stopGracefully,
   writeSchemaFile,
 } from './ingest-processes.js';
-import { createTopic, kafkajs, ORDER_SCHEMA, order, storedTotal, tableRows, tempDir, waitFor } from './support.js';
+import {
+  createTopic,
+  kafkajs,
+  ORDER_SCHEMA,
+  order,
+  storedTotal,
+  tableRows,
+  tempDir,
+  waitFor,
+} from './support.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => {
@@ -41,16 +50,26 @@ describe('Kafka ingest: rebalance storms and a broker restart', () => {
       const tableDir = `${t.dir}/table`;
       const dlqDir = `${t.dir}/dlq`;
       const args = [
-        '--brokers', bootstrap,
-        '--topic', topic,
-        '--table', tableDir,
-        '--dead-letter', dlqDir,
-        '--schema', writeSchemaFile(t.dir, ORDER_SCHEMA),
-        '--metadata-columns', 'partition,offset',
-        '--group', 'storm',
-        '--epoch-ms', '250',
-        '--session-timeout-ms', '6000',
-        '--heartbeat-interval-ms', '500',
+        '--brokers',
+        bootstrap,
+        '--topic',
+        topic,
+        '--table',
+        tableDir,
+        '--dead-letter',
+        dlqDir,
+        '--schema',
+        writeSchemaFile(t.dir, ORDER_SCHEMA),
+        '--metadata-columns',
+        'partition,offset',
+        '--group',
+        'storm',
+        '--epoch-ms',
+        '250',
+        '--session-timeout-ms',
+        '6000',
+        '--heartbeat-interval-ms',
+        '500',
       ];
 
       // A paced producer: ~20 s of sending, so the storm happens while data flows.
@@ -94,7 +113,10 @@ describe('Kafka ingest: rebalance storms and a broker restart', () => {
         } else if (choice === 1) {
           const leaving = members.splice(step % members.length, 1)[0]!;
           const exit = await stopGracefully(leaving);
-          expect(exit, `a leaving member exits 0: ${leaving.stderr().slice(-1000)}`).toEqual({ code: 0, signal: null });
+          expect(exit, `a leaving member exits 0: ${leaving.stderr().slice(-1000)}`).toEqual({
+            code: 0,
+            signal: null,
+          });
           actions.push('leave');
         } else {
           const victim = members.splice(step % members.length, 1)[0]!;
