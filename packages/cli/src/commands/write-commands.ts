@@ -35,7 +35,10 @@ import { parseNonNegativeInt } from './read-commands.js';
 type Compression = NonNullable<WriteOptions['compression']>;
 
 /** Commander collector for the repeatable `--property key=value`. */
-export function collectProperty(text: string, previous: Record<string, string> | undefined): Record<string, string> {
+export function collectProperty(
+  text: string,
+  previous: Record<string, string> | undefined,
+): Record<string, string> {
   const eq = text.indexOf('=');
   if (eq <= 0) {
     throw new WeirError('INVALID_ARGUMENT', `--property must be key=value, got ${text}`, {

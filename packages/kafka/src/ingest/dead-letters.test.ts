@@ -14,7 +14,8 @@ const msg = (partition: number, offset: number): SourceMessage => ({
   timestamp: 1_700_000_000_000 + offset,
   headers: {},
 });
-const error = (offset: number) => new WeirError('INVALID_JSON', `message orders/0@${offset}: the value is not JSON`);
+const error = (offset: number) =>
+  new WeirError('INVALID_JSON', `message orders/0@${offset}: the value is not JSON`);
 
 async function table(): Promise<MemoryStore> {
   const store = new MemoryStore();
@@ -25,7 +26,9 @@ async function table(): Promise<MemoryStore> {
 async function rows(store: MemoryStore) {
   const out = [];
   for await (const b of scanSnapshot(store, await loadSnapshot(store))) out.push(...batchToJsonRows(b));
-  return out.sort((a, b) => Number(a.partition) * 1e9 + Number(a.offset) - (Number(b.partition) * 1e9 + Number(b.offset)));
+  return out.sort(
+    (a, b) => Number(a.partition) * 1e9 + Number(a.offset) - (Number(b.partition) * 1e9 + Number(b.offset)),
+  );
 }
 
 describe('DeadLetterWriter', () => {
