@@ -13,15 +13,18 @@
  * Weir, each run into a fresh table directory (LocalStore, ZSTD, default 128 MiB file target):
  * - `ndjson`: stream the file (1 MiB reads), split lines, `JSON.parse` each, append to a
  *   `RecordBatchBuilder`, flush every 65,536 rows, and feed the batches (an async generator) to
- *   `writeTable` — everything on the main thread, as the library offers it today.
- * - `ndjsonPartitioned`: the same, `partitionBy: ['country']` (30 partitions).
- * - `ndjsonWorkers`: a prototype of "worker threads where it pays" with the public API only:
+ *   `writeTable` with its defaults: parsing, building and stats on the main thread, Parquet
+ *   encoding streamed to the library's encode worker(s) (`defaultEncodeWorkers()`: cores - 1,
+ *   at most 4). `ndjsonInThread`: the same with `encodeWorkers: 0` (all on the main thread).
+ * - `ndjsonPartitioned`: as `ndjson`, `partitionBy: ['country']` (30 partitions).
+ * - `ndjsonWorkers`: a prototype of parsing in worker threads too, with the public API only:
  *   WORKERS worker threads (this module loaded again, started and warmed up beforehand) each
  *   parse a line-aligned part of the file and write its data files with `writeDataFiles`
- *   (DataFileWriter); the main thread creates the table and commits every add in one
- *   `Transaction` (2 commits, both timed). The pool is warmed up by one untimed run over the
- *   first quarter of the file instead of a full warm-up run.
- * - `arrow` / `arrowPartitioned`: the same batches built beforehand (untimed); only `writeTable`.
+ *   (DataFileWriter, encoding in that thread); the main thread creates the table and commits
+ *   every add in one `Transaction` (2 commits, both timed). The pool is warmed up by one untimed
+ *   run over the first quarter of the file instead of a full warm-up run.
+ * - `arrow` / `arrowInThread` / `arrowPartitioned`: the same batches built beforehand (untimed);
+ *   only `writeTable` (default encode workers / `encodeWorkers: 0` / partitioned).
  * Each is the median of RUNS timed runs after 1 warm-up (quick: variants whose code an earlier
  * variant warmed up skip it). Besides wall time, each run's process CPU time is measured (all
  * threads: main, workers, libuv, DuckDB's); on a shared, loaded machine the CPU-time ratios are
@@ -51,6 +54,7 @@ import {
   type AddAction,
   conformForWrite,
   createTable,
+  defaultEncodeWorkers,
   loadSnapshot,
   RecordBatchBuilder,
   type StructField,
@@ -86,6 +90,8 @@ const DUCKDB_THREADS = 2;
 /** Worker threads of the parallel prototype: as many as DuckDB gets. */
 const WORKERS = DUCKDB_THREADS;
 const TARGET_RATIO = 0.5;
+/** The encode workers writeTable uses by default on this machine. */
+const ENCODE_WORKERS = defaultEncodeWorkers();
 
 const CURRENCIES = ['USD', 'EUR', 'GBP', 'JPY', 'CHF', 'CAD', 'AUD', 'BRL', 'INR', 'CNY'];
 const COUNTRIES =
@@ -295,11 +301,13 @@ async function weirWrite(
   dir: string,
   input: AsyncIterable<RecordBatch> | Iterable<RecordBatch>,
   partitionBy: readonly string[],
+  encodeWorkers?: number,
 ): Promise<WeirRun> {
   const store = new LocalStore(dir);
   const result = await writeTable(store, input, {
     compression: 'zstd',
     ...(partitionBy.length > 0 ? { partitionBy } : {}),
+    ...(encodeWorkers !== undefined ? { encodeWorkers } : {}),
   });
   return summarizeAdds(result.rows, result.files, result.version);
 }
@@ -341,6 +349,8 @@ async function workerTask(task: WorkerTask): Promise<WorkerReply> {
       configuration: {},
       dataChange: true,
       compression: 'zstd',
+      // Each of these threads encodes its own files: no nested encode pool.
+      encodeWorkers: 0,
     });
     return { id: task.id, ok: true, adds, rows };
   } catch (err) {
@@ -786,13 +796,25 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
 
   const ndjson = await weir(
     'ndjson',
-    'stream file -> split lines -> JSON.parse -> RecordBatchBuilder (65,536-row batches) -> writeTable (zstd, unpartitioned); all on the main thread',
+    `stream file -> split lines -> JSON.parse -> RecordBatchBuilder (65,536-row batches) -> writeTable (zstd, unpartitioned) with its default encode workers (${ENCODE_WORKERS}): parsing and building on the main thread, Parquet encoding streamed to the worker`,
     WARMUP,
     (dir, sampler) =>
       weirWrite(
         dir,
         ndjsonBatches(file, () => sampler.sample()),
         [],
+      ),
+  );
+  const ndjsonInThread = await weir(
+    'ndjsonInThread',
+    'as ndjson, with writeTable encodeWorkers: 0 (everything on the main thread)',
+    quickWarmup,
+    (dir, sampler) =>
+      weirWrite(
+        dir,
+        ndjsonBatches(file, () => sampler.sample()),
+        [],
+        0,
       ),
   );
   const ndjsonPart = await weir(
@@ -832,9 +854,16 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
   const batchBytes = arrowBytes(batches);
   const arrow = await weir(
     'arrow',
-    'writeTable of Arrow batches built beforehand (zstd, unpartitioned)',
+    `writeTable of Arrow batches built beforehand (zstd, unpartitioned), default encode workers (${ENCODE_WORKERS})`,
     quickWarmup,
     (dir) => weirWrite(dir, batches, []),
+    { arrowBytes: batchBytes },
+  );
+  const arrowInThread = await weir(
+    'arrowInThread',
+    'as arrow, with writeTable encodeWorkers: 0',
+    quickWarmup,
+    (dir) => weirWrite(dir, batches, [], 0),
     { arrowBytes: batchBytes },
   );
   const arrowPart = await weir(
@@ -898,15 +927,19 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
   const cpu = (w: Summary, d: Summary) => round(w.cpuRowsPerSec / d.cpuRowsPerSec);
   const ratio = {
     ndjson: wall(ndjson, duckdb),
+    ndjsonInThread: wall(ndjsonInThread, duckdb),
     ndjsonPartitioned: wall(ndjsonPart, duckdbPart),
     ndjsonWorkers: wall(ndjsonWorkers, duckdb),
     arrow: wall(arrow, duckdb),
+    arrowInThread: wall(arrowInThread, duckdb),
     arrowPartitioned: wall(arrowPart, duckdbPart),
     ndjsonBestRun: round(Math.min(...duckdb.samplesMs) / Math.min(...ndjson.samplesMs)),
     ndjsonWorkersBestRun: round(Math.min(...duckdb.samplesMs) / Math.min(...ndjsonWorkers.samplesMs)),
     ndjsonCpu: cpu(ndjson, duckdb),
+    ndjsonInThreadCpu: cpu(ndjsonInThread, duckdb),
     ndjsonWorkersCpu: cpu(ndjsonWorkers, duckdb),
     arrowCpu: cpu(arrow, duckdb),
+    arrowInThreadCpu: cpu(arrowInThread, duckdb),
   };
   ctx.log(`ratios vs duckdb (target ${TARGET_RATIO}): ${JSON.stringify(ratio)}`);
 
@@ -923,6 +956,7 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
       readChunkBytes: READ_CHUNK,
       compression: 'zstd',
       workers: WORKERS,
+      encodeWorkers: ENCODE_WORKERS,
       duckdbThreads: DUCKDB_THREADS,
       warmup: WARMUP,
       warmupLaterVariants: quickWarmup,

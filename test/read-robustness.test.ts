@@ -396,6 +396,63 @@ describe('data files', () => {
   });
 });
 
+describe('absolute add.path URIs', () => {
+  /**
+   * golden-data-reader-escaped-chars (partition folders with escaped characters) copied under a
+   * folder whose name needs URI encoding, with every add/remove path rewritten to an absolute
+   * form of the same file: each must decode exactly once to the same key.
+   */
+  function absoluteCopy(form: (absoluteEncoded: string) => string): { dir: string; rows: Promise<string[]> } {
+    const source = path.join(REFS, 'golden-data-reader-escaped-chars', 'delta');
+    const dir = mkdtempSync(path.join(tmpdir(), 'weir abs %41+ '));
+    dirs.push(dir);
+    cpSync(source, dir, { recursive: true });
+    for (const entry of readdirSync(dir, { recursive: true }) as string[]) {
+      const p = path.join(dir, entry);
+      chmodSync(p, statSync(p).isDirectory() ? 0o755 : 0o644);
+    }
+    // The folder's path, URI-encoded segment by segment.
+    const encodedDir = dir
+      .split('/')
+      .map((seg) => encodeURIComponent(seg))
+      .join('/');
+    for (const name of readdirSync(path.join(dir, LOG)).filter((n) => /^\d{20}\.json$/.test(n))) {
+      editCommit(dir, Number(name.slice(0, 20)), (lines) =>
+        lines.map((line) => {
+          const action = JSON.parse(line) as Record<string, { path?: string }>;
+          for (const kind of ['add', 'remove']) {
+            const a = action[kind];
+            if (a?.path !== undefined) a.path = form(`${encodedDir}/${a.path}`);
+          }
+          return JSON.stringify(action);
+        }),
+      );
+    }
+    const pristine = new LocalStore(source);
+    return { dir, rows: loadSnapshot(pristine).then((s) => rowsOf(pristine, s)) };
+  }
+
+  it.each([
+    ['file:/ (as Spark writes them)', (p: string) => `file:${p}`],
+    ['file:///', (p: string) => `file://${p}`],
+    ['a bare absolute path', (p: string) => p],
+  ])('%s: the same files and rows as relative paths', async (_label, form) => {
+    const { dir, rows } = absoluteCopy(form);
+    const store = new LocalStore(dir);
+    const snapshot = await loadSnapshot(store);
+    expect(snapshot.files().every((f) => f.path.includes('%20'))).toBe(true);
+    expect(await rowsOf(store, snapshot)).toEqual(await rows);
+  });
+
+  it('a path outside the table is UNSUPPORTED_PATH naming it', async () => {
+    const { dir } = absoluteCopy((p) => `file:${p.replace(/\/[^/]*$/, '')}/../elsewhere/x.parquet`);
+    const store = new LocalStore(dir);
+    const err = await scanError(store, await loadSnapshot(store));
+    expect(err.code).toBe('UNSUPPORTED_PATH');
+    expect(String(err.details.path)).toContain('elsewhere');
+  });
+});
+
 describe('time travel by timestamp', () => {
   const T0 = Date.UTC(2024, 0, 15, 12, 0, 0);
   const MINUTE = 60_000;

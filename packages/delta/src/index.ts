@@ -75,7 +75,13 @@ export {
   type VacuumPlan,
   type VacuumPlanOptions,
 } from './maintenance/vacuum-plan.js';
-export { parquetRowGroupInfo, type RowGroupInfo, readParquetTable } from './parquet/wasm.js';
+export {
+  openParquetBlob,
+  type ParquetBlobReader,
+  parquetRowGroupInfo,
+  type RowGroupInfo,
+  readParquetTable,
+} from './parquet/wasm.js';
 export * from './records/index.js';
 export { conformBatchToSchema } from './scan/conform.js';
 export { loadDeletionVector } from './scan/deletion-vector.js';
@@ -117,3 +123,4 @@ export {
   type TransactionOptions,
 } from './txn/transaction.js';
 export { DataFileWriter, type DataFileWriterOptions, writeDataFiles } from './write/data-file-writer.js';
+export { defaultEncodeWorkers, EncodePool, sharedEncodePool } from './write/encode-pool.js';

@@ -5,7 +5,9 @@
  * - CSV: streamed through csv-parse; the first row is the header; an unquoted empty cell is
  *   null; cells are text coerced by the builder to the schema's types (nested columns hold
  *   JSON text);
- * - Parquet: the file's own schema, decoded one row group at a time.
+ * - Parquet: the file's own schema, decoded one row group at a time from a Blob over the file
+ *   (`fs.openAsBlob`): only the footer and the row group being decoded are in memory, whatever
+ *   the file size.
  * The line readers are in records.ts (NDJSON) and csv-records.ts.
  *
  * Invariants: records are read once, in file order; records sampled for schema inference are
@@ -14,14 +16,13 @@
  * (`events.ndjson:17`); the batch that would hold it is never yielded, so a write that fails
  * commits nothing. `bytesRead()` only grows and ends at the file size (progress).
  */
-import { statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { openAsBlob, statSync } from 'node:fs';
 import path from 'node:path';
 import {
-  parquetRowGroupInfo,
+  openParquetBlob,
+  type ParquetBlobReader,
   RecordBatchBuilder,
   type RowGroupInfo,
-  readParquetTable,
   type StructType,
 } from '@weir/delta';
 import { WeirError } from '@weir/storage';
@@ -181,45 +182,61 @@ function parquetInput(file: string, size: number): ParquetInput {
     size,
     bytesRead: () => read,
     async *batches() {
-      const bytes = new Uint8Array(await readFile(file));
-      let groups: RowGroupInfo[];
+      let reader: ParquetBlobReader;
       try {
-        groups = await parquetRowGroupInfo(bytes);
+        reader = await openParquetBlob(await openAsBlob(file));
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
         throw new WeirError('INVALID_INPUT', `${file} is not a readable Parquet file: ${reason}`, {
           details: { file, reason },
         });
       }
-      const decode = (rowGroups?: number[]) => {
-        try {
-          return readParquetTable(bytes, rowGroups ? { rowGroups } : {});
-        } catch (err) {
-          const reason = err instanceof Error ? err.message : String(err);
-          throw new WeirError('INVALID_INPUT', `${file}: cannot decode Parquet: ${reason}`, {
-            details: { file, reason },
-          });
-        }
-      };
-      // Progress: the row groups' compressed bytes when the footer has them, else their rows.
-      const byBytes = groups.every((g) => g.compressedBytes > 0);
-      const weight = (g: RowGroupInfo) => (byBytes ? g.compressedBytes : g.numRows);
-      const total = groups.reduce((n, g) => n + weight(g), 0);
-      let done = 0;
-      if (groups.length === 0) {
-        // No row groups: one empty batch with the file's schema (creates an empty table).
-        yield emptyBatch(decode().schema);
+      try {
+        yield* parquetBatches(file, size, reader, (n) => {
+          read = n;
+        });
+      } finally {
+        reader.free();
       }
-      for (let i = 0; i < groups.length; i++) {
-        const table = decode([i]);
-        done += weight(groups[i]!);
-        read = total > 0 ? Math.round((size * done) / total) : size;
-        if (table.batches.length === 0) yield emptyBatch(table.schema);
-        for (const batch of table.batches) yield batch;
-      }
-      read = size;
     },
   };
+}
+
+/** The batches of an opened Parquet input, one row group decoded at a time. */
+async function* parquetBatches(
+  file: string,
+  size: number,
+  reader: ParquetBlobReader,
+  progress: (bytesRead: number) => void,
+): AsyncGenerator<RecordBatch> {
+  const groups: readonly RowGroupInfo[] = reader.rowGroups;
+  const decode = async (rowGroup?: number) => {
+    try {
+      return await reader.read(rowGroup);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new WeirError('INVALID_INPUT', `${file}: cannot decode Parquet: ${reason}`, {
+        details: { file, reason },
+      });
+    }
+  };
+  // Progress: the row groups' compressed bytes when the footer has them, else their rows.
+  const byBytes = groups.every((g) => g.compressedBytes > 0);
+  const weight = (g: RowGroupInfo) => (byBytes ? g.compressedBytes : g.numRows);
+  const total = groups.reduce((n, g) => n + weight(g), 0);
+  let done = 0;
+  if (groups.length === 0) {
+    // No row groups: one empty batch with the file's schema (creates an empty table).
+    yield emptyBatch((await decode()).schema);
+  }
+  for (let i = 0; i < groups.length; i++) {
+    const table = await decode(i);
+    done += weight(groups[i]!);
+    progress(total > 0 ? Math.round((size * done) / total) : size);
+    if (table.batches.length === 0) yield emptyBatch(table.schema);
+    for (const batch of table.batches) yield batch;
+  }
+  progress(size);
 }
 
 /** Opens an input file (it must exist) of the given format. */

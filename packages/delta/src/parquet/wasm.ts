@@ -54,6 +54,55 @@ export async function parquetRowGroups(bytes: Uint8Array): Promise<number[]> {
   return (await parquetRowGroupInfo(bytes)).map((g) => g.numRows);
 }
 
+/** A Parquet file read lazily through a Blob: only the footer and the row groups asked for are read. */
+export interface ParquetBlobReader {
+  readonly rowGroups: readonly RowGroupInfo[];
+  /** Decodes one row group (or, with no argument, the whole file) into an Arrow table. */
+  read(rowGroup?: number, batchSize?: number): Promise<Table>;
+  free(): void;
+}
+
+/**
+ * Opens a Parquet file held by a Blob (e.g. `fs.openAsBlob(path)`): the footer is read now,
+ * row groups on `read`, so memory holds one decoded row group, never the whole file.
+ */
+export async function openParquetBlob(blob: Blob): Promise<ParquetBlobReader> {
+  const pw = parquetModule();
+  const file = await pw.ParquetFile.fromFile(blob);
+  const rowGroups: RowGroupInfo[] = [];
+  try {
+    const meta = file.metadata();
+    for (let i = 0; i < meta.numRowGroups(); i++) {
+      const rg = meta.rowGroup(i);
+      rowGroups.push({ numRows: rg.numRows(), compressedBytes: rg.compressedSize() });
+    }
+  } catch (err) {
+    file.free();
+    throw err;
+  }
+  return {
+    rowGroups,
+    async read(rowGroup, batchSize = 65_536) {
+      const wasmTable = await file.read({
+        ...(rowGroup !== undefined ? { rowGroups: [rowGroup] } : {}),
+        batchSize,
+      });
+      const ffi = wasmTable.intoFFI();
+      try {
+        return parseTable(
+          pw.wasmMemory().buffer,
+          ffi.arrayAddrs(),
+          ffi.schemaAddr(),
+          true,
+        ) as unknown as Table;
+      } finally {
+        ffi.free();
+      }
+    },
+    free: () => file.free(),
+  };
+}
+
 export interface ReadParquetOptions {
   rowGroups?: number[];
   batchSize?: number;

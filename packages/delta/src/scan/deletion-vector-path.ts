@@ -162,6 +162,27 @@ function parseUri(text: string): ParsedUri | undefined {
   return { scheme, authority, segments };
 }
 
+/**
+ * The key, relative to `storeRoot`, of an absolute URI or path (`add.path` of a file written
+ * with absolute paths), decoded exactly once; undefined when it is not under the store root.
+ * `file:/x`, `file:///x` and `/x` are one path; s3, s3a and s3n one scheme.
+ */
+export function keyUnderStoreRoot(uri: string, storeRoot: string): string | undefined {
+  const target = parseUri(uri);
+  const store = parseUri(storeRoot);
+  if (target === undefined || store === undefined) return undefined;
+  if (
+    target.scheme !== undefined &&
+    (target.scheme !== store.scheme || target.authority !== store.authority)
+  ) {
+    return undefined;
+  }
+  const inside =
+    target.segments.length > store.segments.length &&
+    store.segments.every((segment, i) => target.segments[i] === segment);
+  return inside ? target.segments.slice(store.segments.length).join('/') : undefined;
+}
+
 /** A table root given as a location (URI or absolute path) -> its key prefix in the store. */
 export function tableRootKey(tableRoot: string, storeRoot: string): string {
   if (

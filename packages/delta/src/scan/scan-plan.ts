@@ -18,6 +18,7 @@ import { statsValueToScalar } from '../schema/stats-values.js';
 import type { DataType, StructField, StructType } from '../schema/types.js';
 import { decodeLogPath } from '../snapshot/replay.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
+import { keyUnderStoreRoot } from './deletion-vector-path.js';
 
 export interface ScanOptions {
   /** Top-level logical column names, in output order. All columns when absent. */
@@ -55,19 +56,21 @@ export interface ScanPlan {
   metrics: { totalFiles: number; prunedByPartition: number; skippedByStats: number };
 }
 
-/** Maps a data file's path to a store key relative to the table root. */
+/**
+ * Maps a data file's path (`add.path`: a URI-encoded relative path, or an absolute URI or path)
+ * to a store key relative to the table root, decoding it exactly once. An absolute one must lie
+ * under the table root (`tableRoot` is the store's root URI): Weir reads through that store only.
+ */
 export function dataFileKey(path: string, tableRoot: string): string {
-  const decoded = decodeLogPath(path);
-  if (/^[a-z][a-z0-9+.-]*:/i.test(path)) {
-    const root = tableRoot.endsWith('/') ? tableRoot : `${tableRoot}/`;
-    // Absolute URIs are kept encoded in the log: compare decoded forms.
-    const rootDecoded = decodeLogPath(root);
-    if (decoded.startsWith(rootDecoded)) return decoded.slice(rootDecoded.length);
+  // A scheme has 2+ characters (a Windows drive letter is not one).
+  if (/^[a-z][a-z0-9+.-]+:/i.test(path) || path.startsWith('/')) {
+    const key = keyUnderStoreRoot(path, tableRoot);
+    if (key !== undefined) return key;
     throw new WeirError('UNSUPPORTED_PATH', `${tableRoot}: data file ${path} is outside the table location`, {
       details: { table: tableRoot, path },
     });
   }
-  return decoded;
+  return decodeLogPath(path);
 }
 
 function lookup(obj: unknown, path: readonly string[]): unknown {

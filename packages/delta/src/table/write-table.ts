@@ -45,6 +45,8 @@ export interface WriteOptions {
   appTransaction?: { appId: string; version: number };
   compression?: 'zstd' | 'snappy' | 'uncompressed';
   targetFileSize?: number;
+  /** Worker threads that encode Parquet (default: one fewer than the cores, at most 4; 0: this thread). */
+  encodeWorkers?: number;
   /** commitInfo.operation (default WRITE, or CREATE TABLE AS SELECT for a new table). */
   operation?: string;
   operationParameters?: Record<string, unknown>;
@@ -341,6 +343,7 @@ export async function writeTable(
       dataChange: true,
       ...(options.compression ? { compression: options.compression } : {}),
       ...(options.targetFileSize ? { targetFileSize: options.targetFileSize } : {}),
+      ...(options.encodeWorkers !== undefined ? { encodeWorkers: options.encodeWorkers } : {}),
     });
   let writer = newWriter();
   const finished: AddAction[] = [];

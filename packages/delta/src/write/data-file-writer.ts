@@ -16,9 +16,18 @@
  * - Memory is bounded: after each batch, while the Arrow bytes buffered over all partitions
  *   exceed `maxBufferedBytes` (default 256 MiB), the largest buffer is flushed. So the buffered
  *   bytes never exceed the bound by more than one incoming batch.
+ * - Encoding runs on worker threads where there is a core for them (`encodeWorkers`, default
+ *   one fewer than the cores, at most 4; 0 = on the calling thread). A buffer starts streaming
+ *   to an encode session (encode-pool.ts) once it holds ~64K rows or 16 MiB not yet sent: its
+ *   batches are sent (coalesced, as the in-thread encoder would) and dropped, so the encoder
+ *   works on the file while later batches are parsed and buffered. A file cut before that is
+ *   small and is encoded in-thread (a worker round trip would cost more than it saves). The
+ *   first calibration runs on a worker too, off the calling thread. The bytes are the same
+ *   either way (same writer properties, same batch grouping).
  * - Uploads (`store.put`, which may go multipart) run while later batches buffer, at most
- *   `maxConcurrentUploads` (default 4) at a time. `close()` flushes every buffer, waits for every
- *   upload, and returns the adds in the order the files were cut.
+ *   `maxConcurrentUploads` (default 4) files being finished or uploaded at a time. `close()`
+ *   flushes every buffer, waits for every upload, and returns the adds in the order the files
+ *   were cut.
  * - `add.path` is the URI-encoded relative path (data-file-path.ts); partition values are
  *   serialized per the protocol (partition-split.ts); stats JSON per stats.ts;
  *   modificationTime = `now()` when the upload completed.
@@ -34,7 +43,23 @@ import type { StructType } from '../schema/types.js';
 import { batchByteSize } from './arrow-size.js';
 import { checkBatch } from './batch-checks.js';
 import { dataFileName, encodeAddPath } from './data-file-path.js';
-import { dataFileSchema, encodeParquet, type ParquetCompression, toFileBatch } from './parquet-file.js';
+import {
+  defaultEncodeWorkers,
+  type EncodePool,
+  type EncodeSession,
+  sharedEncodePool,
+} from './encode-pool.js';
+import {
+  COALESCE_BYTES,
+  COALESCE_ROWS,
+  coalesced,
+  dataFileSchema,
+  type EncodeSettings,
+  encodeSettings,
+  encodeWithSettings,
+  type ParquetCompression,
+  toFileBatch,
+} from './parquet-file.js';
 import { PartitionSplitter } from './partition-split.js';
 import { StatsCollector } from './stats.js';
 
@@ -64,16 +89,26 @@ export interface DataFileWriterOptions {
   maxRowGroupRows?: number;
   /** Parquet bytes per Arrow byte to start from (e.g. a previous writer's `compressionRatio`). */
   compressionRatio?: number;
+  /** Worker threads that encode Parquet (shared per process); 0 encodes on the calling thread. */
+  encodeWorkers?: number;
+  /** A pool of its own instead of the shared one (`encodeWorkers` is then ignored). */
+  encodePool?: EncodePool;
   now?: () => number;
 }
 
 interface Buffer {
   directory: string;
+  /** The data file's path relative to the table root (not yet URI-encoded). */
+  file: string;
   partitionValues: Record<string, string | null>;
+  /** Rows not yet sent to `session` (every row while there is none). */
   batches: RecordBatch[];
+  unsentRows: number;
+  unsentBytes: number;
   bytes: number;
   rows: number;
   stats: StatsCollector;
+  session?: EncodeSession;
 }
 
 function targetFromConfig(table: string, configuration: Configuration): number | undefined {
@@ -114,6 +149,9 @@ export class DataFileWriter {
   private arrowWritten = 0;
   private ratio: number;
   private calibrated: boolean;
+  private calibration: Promise<void> | undefined;
+  private pool: EncodePool | undefined;
+  private readonly settings: EncodeSettings;
   private queue: Promise<unknown> = Promise.resolve();
   private failure: unknown;
   private state: 'open' | 'closed' | 'aborted' = 'open';
@@ -150,6 +188,21 @@ export class DataFileWriter {
     this.maxUploads = Math.floor(positive(table, 'maxConcurrentUploads', options.maxConcurrentUploads, 4));
     this.ratio = positive(table, 'compressionRatio', options.compressionRatio, INITIAL_RATIO);
     this.calibrated = options.compressionRatio !== undefined;
+    const workers = options.encodeWorkers ?? defaultEncodeWorkers();
+    if (!Number.isInteger(workers) || workers < 0) {
+      throw new WeirError(
+        'INVALID_ARGUMENT',
+        `${table}: encodeWorkers must be a whole number >= 0, not ${workers}`,
+        {
+          details: { table, option: 'encodeWorkers', value: workers },
+        },
+      );
+    }
+    this.pool = options.encodePool ?? sharedEncodePool(workers);
+    this.settings = encodeSettings(this.fileSchema, [], {
+      ...(options.compression ? { compression: options.compression } : {}),
+      ...(options.maxRowGroupRows ? { maxRowGroupRows: options.maxRowGroupRows } : {}),
+    });
   }
 
   /** Arrow bytes buffered (not yet encoded) over all partitions. */
@@ -180,10 +233,12 @@ export class DataFileWriter {
   /** Drops what is buffered and waits for started uploads to settle (their files stay orphaned). */
   async abort(): Promise<void> {
     this.state = 'aborted';
+    await this.queue.catch(() => {});
+    for (const b of this.buffers.values()) b.session?.abort();
     this.buffers.clear();
     this.buffered = 0;
-    await this.queue.catch(() => {});
     await Promise.allSettled([...this.uploads]);
+    await this.calibration;
   }
 
   private serialize<T>(op: () => Promise<T>): Promise<T> {
@@ -221,7 +276,18 @@ export class DataFileWriter {
     if (buffer === undefined) {
       const { schema, partitionColumns, configuration } = this.options;
       const stats = new StatsCollector({ schema, partitionColumns, configuration, columnMapping: this.mode });
-      buffer = { directory, partitionValues, batches: [], bytes: 0, rows: 0, stats };
+      const file = directory + dataFileName(this.options.compression ?? 'zstd');
+      buffer = {
+        directory,
+        file,
+        partitionValues,
+        batches: [],
+        unsentRows: 0,
+        unsentBytes: 0,
+        bytes: 0,
+        rows: 0,
+        stats,
+      };
       this.buffers.set(directory, buffer);
     }
     return buffer;
@@ -247,6 +313,8 @@ export class DataFileWriter {
       const partBytes = whole ? bytes : batchByteSize(part);
       rest = whole ? rest.slice(0, 0) : rest.slice(take);
       buffer.batches.push(part);
+      buffer.unsentRows += part.numRows;
+      buffer.unsentBytes += partBytes;
       buffer.bytes += partBytes;
       buffer.rows += part.numRows;
       buffer.stats.add(part);
@@ -254,14 +322,59 @@ export class DataFileWriter {
       if (!this.calibrated && buffer.bytes >= Math.min(CALIBRATION_BYTES, this.target))
         await this.calibrate(buffer);
       if (buffer.bytes * this.ratio >= this.target) await this.flush(buffer);
+      else if (this.pool && (buffer.unsentRows >= COALESCE_ROWS || buffer.unsentBytes >= COALESCE_BYTES))
+        await this.stream(buffer);
     }
   }
 
-  /** Measures the compression ratio on a buffer (encoded, not uploaded). */
+  /**
+   * Measures the compression ratio on (about CALIBRATION_BYTES of) a buffer: encoded, not
+   * uploaded. With workers it runs there, and the ratio is learned when it is done.
+   */
   private async calibrate(buffer: Buffer): Promise<void> {
-    const bytes = await this.encode(buffer, 'calibration');
     this.calibrated = true;
-    this.learn(bytes.byteLength, buffer.bytes);
+    let batches = buffer.batches;
+    let arrowBytes = buffer.bytes;
+    if (this.pool && buffer.unsentBytes > CALIBRATION_BYTES && buffer.unsentRows > 1) {
+      const all = [...coalesced(buffer.batches)][0]!;
+      const rows = Math.max(1, Math.ceil((all.numRows * CALIBRATION_BYTES) / buffer.unsentBytes));
+      const sample = all.slice(0, rows);
+      batches = [sample];
+      arrowBytes = batchByteSize(sample);
+    }
+    const context = { table: this.options.table, file: 'calibration' };
+    const fileBatches = batches.map((b) => toFileBatch(b, this.fileSchema));
+    if (this.pool) {
+      this.calibration = this.pool
+        .encode(fileBatches, context, this.settings)
+        .then((bytes) => {
+          if (bytes) this.learn(bytes.byteLength, arrowBytes);
+        })
+        .catch(() => {
+          // A failed measurement only leaves the ratio as it is; the files themselves report errors.
+        });
+      return;
+    }
+    const bytes = await encodeWithSettings(fileBatches, context, this.settings);
+    this.learn(bytes.byteLength, arrowBytes);
+  }
+
+  /** Sends a buffer's unsent rows to its encode session (opened on first use). */
+  private async stream(buffer: Buffer): Promise<void> {
+    if (!buffer.session) {
+      const session = await this.pool!.open({ table: this.options.table, file: buffer.file }, this.settings);
+      if (!session) {
+        // No worker can run here: encode in-thread from now on.
+        this.pool = undefined;
+        return;
+      }
+      buffer.session = session;
+    }
+    const batches = buffer.batches;
+    buffer.batches = [];
+    buffer.unsentRows = 0;
+    buffer.unsentBytes = 0;
+    for (const b of coalesced(batches)) await buffer.session.send(toFileBatch(b, this.fileSchema));
   }
 
   private learn(parquetBytes: number, arrowBytes: number): void {
@@ -270,35 +383,46 @@ export class DataFileWriter {
     this.ratio = Math.max(this.parquetWritten / this.arrowWritten, 1e-6);
   }
 
-  private encode(buffer: Buffer, file: string): Promise<Uint8Array> {
-    const batches = buffer.batches.map((b) => toFileBatch(b, this.fileSchema));
-    return encodeParquet(
-      batches,
-      { table: this.options.table, file },
-      {
-        ...(this.options.compression ? { compression: this.options.compression } : {}),
-        ...(this.options.maxRowGroupRows ? { maxRowGroupRows: this.options.maxRowGroupRows } : {}),
-      },
-    );
+  /**
+   * The file's bytes: the rest of its rows sent to its session and the session finished, or
+   * (no session) all of it encoded here.
+   */
+  private async encodeFile(buffer: Buffer): Promise<Uint8Array> {
+    const session = buffer.session;
+    if (!session) {
+      const batches = buffer.batches.map((b) => toFileBatch(b, this.fileSchema));
+      return encodeWithSettings(batches, { table: this.options.table, file: buffer.file }, this.settings);
+    }
+    try {
+      for (const b of coalesced(buffer.batches)) await session.send(toFileBatch(b, this.fileSchema));
+    } catch (err) {
+      session.abort();
+      throw err;
+    }
+    return session.finish();
   }
 
   /** Encodes a buffer into a file, starts its upload, and empties the buffer. */
   private async flush(buffer: Buffer): Promise<void> {
     this.buffers.delete(buffer.directory);
     this.buffered -= buffer.bytes;
-    if (buffer.rows === 0) return;
-    const relative = buffer.directory + dataFileName(this.options.compression ?? 'zstd');
-    const bytes = await this.encode(buffer, relative);
+    if (buffer.rows === 0) {
+      buffer.session?.abort();
+      return;
+    }
+    const relative = buffer.file;
     // A file far below the target (a forced flush) is mostly fixed Parquet overhead: it would
     // inflate the ratio, so it only teaches the ratio when nothing better is known.
-    if (!this.calibrated || buffer.bytes * this.ratio >= this.target / 8) {
-      this.learn(bytes.byteLength, buffer.bytes);
-    }
+    const teaches = !this.calibrated || buffer.bytes * this.ratio >= this.target / 8;
     this.calibrated = true;
+    // In-thread encoding happens now; a worker finishes the file while this thread goes on.
+    const encoded = buffer.session ? this.encodeFile(buffer) : Promise.resolve(await this.encodeFile(buffer));
     const slot = this.adds.length;
     this.adds.push(undefined);
     const stats = buffer.stats.toJson();
-    const upload = this.upload(relative, bytes).then(() => {
+    const upload = encoded.then(async (bytes) => {
+      if (teaches) this.learn(bytes.byteLength, buffer.bytes);
+      await this.upload(relative, bytes);
       this.adds[slot] = {
         path: encodeAddPath(relative),
         partitionValues: buffer.partitionValues,
@@ -335,6 +459,7 @@ export class DataFileWriter {
   }
 
   private async drain(): Promise<void> {
+    await this.calibration;
     const results = await Promise.allSettled([...this.uploads]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;

@@ -1,0 +1,158 @@
+import { MemoryStore } from '@weir/storage';
+import type { RecordBatch } from 'apache-arrow';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readParquetTable } from '../parquet/wasm.js';
+import { RecordBatchBuilder } from '../records/record-batch-builder.js';
+import { batchToJsonRows } from '../scan/json-rows.js';
+import type { DataType, StructType } from '../schema/types.js';
+import { DataFileWriter, type DataFileWriterOptions } from './data-file-writer.js';
+import { EncodePool } from './encode-pool.js';
+import { dataFileSchema, encodeSettings, encodeWithSettings, toFileBatch } from './parquet-file.js';
+
+const f = (name: string, type: DataType) => ({ name, type, nullable: true, metadata: {} });
+const SCHEMA: StructType = {
+  type: 'struct',
+  fields: [
+    f('id', { type: 'long' }),
+    f('name', { type: 'string' }),
+    f('code', { type: 'integer' }),
+    f('amount', { type: 'decimal', precision: 12, scale: 2 }),
+    f('at', { type: 'timestamp' }),
+    f('ok', { type: 'boolean' }),
+    f('loc', { type: 'struct', fields: [f('lat', { type: 'double' }), f('city', { type: 'string' })] }),
+    f('tags', { type: 'array', elementType: { type: 'string' }, containsNull: true }),
+    f('attrs', {
+      type: 'map',
+      keyType: { type: 'string' },
+      valueType: { type: 'long' },
+      valueContainsNull: true,
+    }),
+  ],
+};
+
+function batch(from: number, rows: number): RecordBatch {
+  const b = new RecordBatchBuilder(SCHEMA);
+  for (let i = from; i < from + rows; i++) {
+    b.append({
+      id: i,
+      name: i % 7 === 0 ? null : `name-${i % 500}`,
+      code: i % 13,
+      amount: `${i % 10_000}.${String(i % 100).padStart(2, '0')}`,
+      at: 1_700_000_000_000 + i,
+      ok: i % 3 === 0,
+      loc: i % 11 === 0 ? null : { lat: i / 1000, city: `c${i % 40}` },
+      tags: [`t${i % 5}`, i % 2 ? null : 'x'],
+      attrs: { a: i, b: null },
+    });
+  }
+  return b.flush();
+}
+
+const pools: EncodePool[] = [];
+afterAll(async () => {
+  for (const p of pools) await p.close();
+});
+function pool(size = 1): EncodePool {
+  const p = new EncodePool(size);
+  pools.push(p);
+  return p;
+}
+
+const fileSchema = dataFileSchema(SCHEMA, 'none');
+const options = (extra: Partial<DataFileWriterOptions> = {}): DataFileWriterOptions => ({
+  table: 'memory://t',
+  schema: SCHEMA,
+  partitionColumns: [],
+  configuration: {},
+  dataChange: true,
+  ...extra,
+});
+
+async function parquetObjects(store: MemoryStore): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for await (const m of store.list('')) out.push(await store.get(m.key));
+  return out;
+}
+
+describe('EncodePool', () => {
+  it('encodes on a worker exactly the bytes the calling thread produces', async () => {
+    const batches = [batch(0, 3000), batch(3000, 5000), batch(8000, 10)].map((b) =>
+      toFileBatch(b, fileSchema),
+    );
+    const settings = encodeSettings(fileSchema, batches, { maxRowGroupRows: 4000 });
+    const here = await encodeWithSettings(batches, { table: 't', file: 'f' }, settings);
+    const there = await pool().encode(batches, { table: 't', file: 'f' }, settings);
+    expect(there).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(there!).equals(Buffer.from(here))).toBe(true);
+    const rows = readParquetTable(there!).batches.reduce((n, b) => n + b.numRows, 0);
+    expect(rows).toBe(8010);
+  });
+
+  it('leaves dictionaries off for long, decimal, timestamp, boolean and double columns only', () => {
+    expect(encodeSettings(fileSchema, []).plainColumns).toEqual(['id', 'amount', 'at', 'ok']);
+  });
+
+  it('a writer streams a large file through a session; the file equals the in-thread one', async () => {
+    const input = [batch(0, 50_000), batch(50_000, 50_000), batch(100_000, 20_000)];
+    const p = pool();
+    const viaPool = new MemoryStore('memory://a');
+    const w1 = new DataFileWriter(viaPool, options({ encodePool: p }));
+    for (const b of input) await w1.write(b);
+    const adds1 = await w1.close();
+    // Calibration (one session) and the file's own session.
+    expect(p.sessionsOpened).toBe(2);
+    expect(p.openSessions).toBe(0);
+
+    const inThread = new MemoryStore('memory://b');
+    const w2 = new DataFileWriter(inThread, options({ encodeWorkers: 0 }));
+    for (const b of input) await w2.write(b);
+    const adds2 = await w2.close();
+
+    expect(adds1.map((a) => [a.size, a.stats])).toEqual(adds2.map((a) => [a.size, a.stats]));
+    const [a] = await parquetObjects(viaPool);
+    const [b] = await parquetObjects(inThread);
+    expect(Buffer.from(a!).equals(Buffer.from(b!))).toBe(true);
+    const rows = readParquetTable(a!).batches.flatMap((x) => batchToJsonRows(x));
+    expect(rows.map((r) => r.id)).toEqual(Array.from({ length: 120_000 }, (_, i) => i));
+  });
+
+  it('small files never leave the calling thread', async () => {
+    const p = pool();
+    const w = new DataFileWriter(new MemoryStore(), options({ encodePool: p, compressionRatio: 0.3 }));
+    for (let k = 0; k < 5; k++) await w.write(batch(k * 1000, 1000));
+    expect(await w.close()).toHaveLength(1);
+    expect(p.sessionsOpened).toBe(0);
+  });
+
+  it('a worker that dies fails the file with PARQUET_WRITE_FAILED naming it; nothing is uploaded', async () => {
+    const p = pool();
+    const store = new MemoryStore();
+    const w = new DataFileWriter(store, options({ encodePool: p, compressionRatio: 0.3 }));
+    await w.write(batch(0, 70_000));
+    expect(p.openSessions).toBe(1);
+    await p.close();
+    const err = await w.close().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'PARQUET_WRITE_FAILED', details: { table: 'memory://t' } });
+    expect((err as { details: { file: string } }).details.file).toMatch(
+      /^part-[0-9a-f-]{36}\.zstd\.parquet$/,
+    );
+    expect(await parquetObjects(store)).toEqual([]);
+    await w.abort();
+  });
+
+  it('abort drops an open session', async () => {
+    const p = pool();
+    const store = new MemoryStore();
+    const w = new DataFileWriter(store, options({ encodePool: p, compressionRatio: 0.3 }));
+    await w.write(batch(0, 70_000));
+    expect(p.openSessions).toBe(1);
+    await w.abort();
+    expect(p.openSessions).toBe(0);
+    expect(await parquetObjects(store)).toEqual([]);
+    // The worker stays usable for the next writer.
+    const w2 = new DataFileWriter(store, options({ encodePool: p, compressionRatio: 0.3 }));
+    await w2.write(batch(0, 70_000));
+    expect(await w2.close()).toHaveLength(1);
+    expect(p.sessionsOpened).toBe(2);
+  });
+});
