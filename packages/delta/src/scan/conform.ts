@@ -28,8 +28,9 @@ import {
   Type,
 } from 'apache-arrow';
 import { decimalWordsToBigInt, nanosToMicros } from '../log/arrow-plain.js';
-import { deltaTypeToArrow } from '../schema/arrow.js';
-import type { DataType as DeltaType, StructType } from '../schema/types.js';
+import { deltaTypeToArrow, PARQUET_FIELD_ID_KEY } from '../schema/arrow.js';
+import { columnMappingId } from '../schema/column-mapping.js';
+import type { DataType as DeltaType, StructField, StructType } from '../schema/types.js';
 import { nullData, takeData } from './arrow-kernels.js';
 
 type AnyData = Data<DataType>;
@@ -38,6 +39,8 @@ export interface ConformContext {
   table: string;
   file: string;
   column: string;
+  /** Column mapping 'id' mode: struct children are matched by Parquet field id (PROTOCOL.md). */
+  byFieldId?: boolean;
 }
 
 function mismatch(ctx: ConformContext, source: DataType, target: DataType): WeirError {
@@ -54,6 +57,23 @@ export function findChildIndex(fields: readonly Field[], name: string): number {
   if (exact >= 0) return exact;
   const lower = name.toLowerCase();
   return fields.findIndex((f) => f.name.toLowerCase() === lower);
+}
+
+/**
+ * The index of the source column that holds a physical field. In column mapping 'id' mode it is
+ * the column with the field's id as its Parquet field id (a file whose columns carry ids but not
+ * this one lacks the column: it was added later); otherwise, and for files without ids, the
+ * column with the field's physical name.
+ */
+export function findSourceChild(fields: readonly Field[], physical: StructField, byFieldId = false): number {
+  if (byFieldId) {
+    const id = columnMappingId(physical);
+    if (id !== undefined && fields.some((f) => f.metadata.has(PARQUET_FIELD_ID_KEY))) {
+      const want = String(id);
+      return fields.findIndex((f) => f.metadata.get(PARQUET_FIELD_ID_KEY) === want);
+    }
+  }
+  return findChildIndex(fields, physical.name);
 }
 
 /**
@@ -75,7 +95,7 @@ export function conformData(
       const sourceFields = (s as Struct).children;
       const children = targetFields.map((tf, i) => {
         const pf = (physical as StructType).fields[i]!;
-        const idx = findChildIndex(sourceFields, pf.name);
+        const idx = findSourceChild(sourceFields, pf, ctx.byFieldId);
         const childCtx = { ...ctx, column: `${ctx.column}.${tf.name}` };
         if (idx < 0) return nullData(tf.type as DataType, source.length);
         return conformData(source.children[idx] as AnyData, pf.type, tf.type as DataType, childCtx);

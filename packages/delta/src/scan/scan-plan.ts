@@ -12,7 +12,7 @@ import type { AddAction, FileStats } from '../actions/types.js';
 import type { Expr } from '../expr/ast.js';
 import { mayMatchStats } from '../expr/evaluate.js';
 import { type BoundPredicate, bindPredicate, parsePredicate } from '../expr/parse.js';
-import { columnMappingMode, physicalSchema } from '../schema/column-mapping.js';
+import { type ColumnMappingMode, columnMappingMode, physicalSchema } from '../schema/column-mapping.js';
 import { parsePartitionValue, type ScalarValue } from '../schema/partition-values.js';
 import { statsValueToScalar } from '../schema/stats-values.js';
 import type { DataType, StructField, StructType } from '../schema/types.js';
@@ -45,6 +45,8 @@ export interface ScanPlan {
   tableSchema: StructType;
   /** The physical schema (names as in files), structurally parallel to `tableSchema`. */
   physicalSchema: StructType;
+  /** Column mapping mode: in 'id' mode data-file columns are matched by Parquet field id. */
+  columnMapping: ColumnMappingMode;
   /** Output columns, in order. */
   outputColumns: readonly string[];
   /** Columns to materialize: the output plus those the predicate needs. */
@@ -198,6 +200,7 @@ export function planScan(snapshot: Snapshot, options: ScanOptions = {}): ScanPla
     version: snapshot.version,
     tableSchema,
     physicalSchema: physical,
+    columnMapping: mode,
     outputColumns,
     readColumns,
     partitionColumns,

@@ -14,7 +14,7 @@ import { parquetRowGroups, readParquetTable } from '../parquet/wasm.js';
 import { deltaTypeToArrow } from '../schema/arrow.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { constantData, selectedRows, takeData } from './arrow-kernels.js';
-import { conformData, findChildIndex } from './conform.js';
+import { conformData, findSourceChild } from './conform.js';
 import { type DeletedRows, loadDeletionVector } from './deletion-vector.js';
 import { planScan, type ScanFile, type ScanOptions, type ScanPlan } from './scan-plan.js';
 
@@ -144,7 +144,8 @@ function processBatch(
     }
     const idx = plan.tableSchema.fields.findIndex((f) => f.name === name);
     const physicalField = plan.physicalSchema.fields[idx]!;
-    const sourceIdx = findChildIndex(sourceFields, physicalField.name);
+    const byFieldId = plan.columnMapping === 'id';
+    const sourceIdx = findSourceChild(sourceFields, physicalField, byFieldId);
     if (sourceIdx < 0) {
       columns.set(name, constantData(type, null, length));
       continue;
@@ -152,7 +153,12 @@ function processBatch(
     const source = batch.getChildAt(sourceIdx)!.data[0] as Data<DataType>;
     columns.set(
       name,
-      conformData(source, physicalField.type, type, { table: plan.table, file: file.key, column: name }),
+      conformData(source, physicalField.type, type, {
+        table: plan.table,
+        file: file.key,
+        column: name,
+        ...(byFieldId ? { byFieldId } : {}),
+      }),
     );
   }
   let mask: Uint8Array | undefined;
