@@ -4,7 +4,7 @@
  * A FaultProxy with no faults serves as a request observer where a test must prove how S3 was used.
  */
 
-import { listAll, NotFoundError, WeirError } from '@weir/storage';
+import { AlreadyExistsError, listAll, NotFoundError, WeirError } from '@weir/storage';
 import { describeObjectStoreContract } from '@weir/storage/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiB } from './config.js';
@@ -164,6 +164,24 @@ describeS3('S3Store on radosgw', () => {
       await store.put('small.bin', bytes(8, 5 * MiB));
       expect(proxy.log).toHaveLength(1);
       expect(proxy.log[0]).toMatchObject({ method: 'PUT', query: 'x-id=PutObject' });
+    });
+
+    it('commits with one conditional PutObject, even above the part size: never multipart, never HEAD', async () => {
+      const store = observed({ partSize: 5 * MiB });
+      await store.checkConditionalWrites();
+      const commit = bytes(9, 12 * MiB);
+      proxy.resetStats();
+      await store.putIfAbsent('_delta_log/00000000000000000000.json', commit);
+      expect(proxy.log.map((e) => [e.method, e.query, e.headers['if-none-match']])).toEqual([
+        ['PUT', 'x-id=PutObject', '*'],
+      ]);
+      proxy.resetStats();
+      await expect(
+        store.putIfAbsent('_delta_log/00000000000000000000.json', text('rival')),
+      ).rejects.toBeInstanceOf(AlreadyExistsError);
+      // The loser is one request too: the 412 itself (no HEAD, no GET, no retry).
+      expect(proxy.log.map((e) => [e.method, e.upstreamStatus])).toEqual([['PUT', 412]]);
+      expect(sameBytes(await store.get('_delta_log/00000000000000000000.json'), commit)).toBe(true);
     });
 
     it('aborts the multipart upload when the source stream fails, leaving no upload and no object', async () => {
