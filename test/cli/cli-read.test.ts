@@ -269,9 +269,9 @@ describe('the weir binary', () => {
   });
 });
 
-describe('weir demo', () => {
+describe('weir tour', () => {
   it('tours the embedded table: version, pruning, time travel, NDJSON', async () => {
-    const run = await runCli(['demo']);
+    const run = await runCli(['tour']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('version 15, protocol reader 3 / writer 7 with deletionVectors');

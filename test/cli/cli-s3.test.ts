@@ -123,7 +123,7 @@ describeS3('weir on s3:// tables', () => {
       const v0 = parseNdjson(await ok(['scan', table, '--version', '0']));
       expect(v0).toHaveLength(3);
       // The tour (describe, history, a scan, time travel) on the S3 table.
-      const demo = await ok(['demo', '--table', table]);
+      const demo = await ok(['tour', '--table', table]);
       expect(demo).toContain(table);
       const optimized = JSON.parse(await ok(['optimize', table, '--json']));
       expect(optimized).toMatchObject({ filesBefore: 8 });

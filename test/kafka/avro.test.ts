@@ -47,10 +47,14 @@ beforeAll(async () => {
     }
     const schema = m ? SCHEMAS[Number(m[1])] : undefined;
     if (!schema) {
-      res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"error_code":40403,"message":"Schema not found"}');
+      res
+        .writeHead(404, { 'Content-Type': 'application/json' })
+        .end('{"error_code":40403,"message":"Schema not found"}');
       return;
     }
-    res.writeHead(200, { 'Content-Type': 'application/vnd.schemaregistry.v1+json' }).end(JSON.stringify({ schema: JSON.stringify(schema) }));
+    res
+      .writeHead(200, { 'Content-Type': 'application/vnd.schemaregistry.v1+json' })
+      .end(JSON.stringify({ schema: JSON.stringify(schema) }));
   });
   await new Promise<void>((r) => registry.listen(0, '127.0.0.1', r));
   registryUrl = `http://127.0.0.1:${(registry.address() as AddressInfo).port}`;
@@ -92,7 +96,9 @@ describe('Avro through a schema registry', () => {
     const values: Buffer[] = [];
     for (let i = 0; i < 200; i++) {
       const rec = { id: i, user: i % 3 === 0 ? null : `u${i}`, amount: i * 1.25, at: at + i };
-      values.push(i % 2 === 0 ? confluent(1, v1.toBuffer(rec)) : confluent(2, v2.toBuffer({ ...rec, country: 'DE' })));
+      values.push(
+        i % 2 === 0 ? confluent(1, v1.toBuffer(rec)) : confluent(2, v2.toBuffer({ ...rec, country: 'DE' })),
+      );
     }
     values.push(confluent(77, v1.toBuffer({ id: 900, user: null, amount: 1, at }))); // offset 200: unknown id
     values.push(confluent(1, Buffer.from([0x02]))); // offset 201: truncated body
@@ -119,7 +125,11 @@ describe('Avro through a schema registry', () => {
       metadataColumns: ['offset'],
       epochMs: 100,
     });
-    await waitFor('all 203 messages covered', async () => (await storedTotal(main, 'avro', topic)) === 203, 60_000);
+    await waitFor(
+      'all 203 messages covered',
+      async () => (await storedTotal(main, 'avro', topic)) === 203,
+      60_000,
+    );
     await ingest.stop();
     expect(outage).toBe(0);
     expect(requests).toBeGreaterThanOrEqual(5); // 3 failures, then ids 1, 2 (and 77) once each

@@ -8,11 +8,12 @@
 import { isWeirError } from '@weir/storage';
 import { Command, CommanderError } from 'commander';
 import { registerBrokerCommand } from './commands/broker.js';
-import { registerDemoCommand } from './commands/demo.js';
 import { registerIngestCommand } from './commands/ingest-command.js';
 import { registerMaintenanceCommands } from './commands/maintenance-commands.js';
 import { registerReadCommands } from './commands/read-commands.js';
 import { registerSqlCommand } from './commands/sql-command.js';
+import { registerStreamDemoCommand } from './commands/stream-demo.js';
+import { registerTourCommand } from './commands/tour.js';
 import { registerWriteCommands } from './commands/write-commands.js';
 import { type CliIo, createContext, type S3Flags } from './context.js';
 
@@ -43,7 +44,8 @@ export function createProgram(io: CliIo): Command {
   registerSqlCommand(program, ctx);
   registerWriteCommands(program, ctx);
   registerMaintenanceCommands(program, ctx);
-  registerDemoCommand(program, ctx);
+  registerTourCommand(program, ctx);
+  registerStreamDemoCommand(program, ctx);
   registerBrokerCommand(program, ctx);
   registerIngestCommand(program, ctx);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(program.configureOutput());

@@ -1,9 +1,8 @@
 /**
- * `weir demo`: a guided tour of reading a real Delta table with Weir — the embedded
+ * `weir tour`: a guided tour of reading a real Delta table with Weir — the embedded
  * Spark-written example (partitions, deletion vectors, a checkpoint, 16 versions) unless
  * `--table` names another. It shows describe, history, a pruned and filtered scan, and time
- * travel, using only the public library API. (The streaming Kafka demo replaces this once
- * ingest lands.)
+ * travel, using only the public library API. (`weir demo` is the streaming tour.)
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -39,9 +38,9 @@ async function countRows(store: ObjectStore, snapshot: Snapshot, where?: string)
   return { rows, filesRead: plan.files.length, filesTotal: plan.metrics.totalFiles };
 }
 
-export function registerDemoCommand(program: Command, ctx: CliContext): void {
+export function registerTourCommand(program: Command, ctx: CliContext): void {
   program
-    .command('demo')
+    .command('tour')
     .description('a guided tour: read a real Delta table (embedded example) with Weir')
     .option('--table <location>', 'tour this table instead of the embedded example')
     .action(async (opts: { table?: string }) => {
@@ -53,7 +52,7 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
       const loadMs = performance.now() - started;
       const d = describeSnapshot(snapshot);
 
-      await out(`Weir demo — reading ${location}\n`);
+      await out(`Weir tour — reading ${location}\n`);
       await out(
         `1. The table (snapshot loaded in ${loadMs.toFixed(1)} ms from its checkpoint + later commits)`,
       );
