@@ -5,7 +5,8 @@
  * nulls, become the right S3 keys (add.path encoded once in the log, decoded once to the key) and
  * the table downloaded to local disk reads the same (DuckDB agrees on the data files); append,
  * overwrite and time travel; replaceWhere; mergeSchema; checkpoints every
- * delta.checkpointInterval commits, read back by a fresh store.
+ * delta.checkpointInterval commits, read back by a fresh store; app transactions (a replayed
+ * write is a no-op); a write with bad input leaves the table as it was.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -173,5 +174,34 @@ describeS3('Delta writes on S3 (radosgw)', () => {
     expect(ids(await readAll(fresh, 2))).toEqual([0, 1, 2]);
     expect(ids(await readAll(fresh, 3))).toEqual([0, 1, 2, 3]);
     expect(ids(await readAll(fresh, 5))).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('app transactions make a replayed write a no-op', async () => {
+    const store = newTable();
+    const data = tableFromArrays({ id: Int32Array.from([1, 2]) });
+    const first = await writeTable(store, data, { appTransaction: { appId: 'job', version: 5 } });
+    const replay = await writeTable(rgw.store(store.prefix), data, {
+      appTransaction: { appId: 'job', version: 5 },
+    });
+    const older = await writeTable(store, data, { appTransaction: { appId: 'job', version: 4 } });
+    expect(first.skipped).toBe(false);
+    expect(replay).toMatchObject({ skipped: true, version: first.version });
+    expect(older.skipped).toBe(true);
+    expect(await readAll(store)).toHaveLength(2);
+    expect((await loadSnapshot(rgw.store(store.prefix))).appTransactionVersion('job')).toBe(5);
+  });
+
+  it('a write with input that does not fit the schema fails and leaves the table unchanged', async () => {
+    const store = newTable();
+    await writeTable(store, tableFromArrays({ id: Int32Array.from([1]) }));
+    const before = await loadSnapshot(store);
+    const keysBefore = (await listAll(store, '_delta_log/')).map((m) => m.key);
+    await expect(writeTable(store, tableFromArrays({ name: ['x'] }))).rejects.toMatchObject({
+      code: 'SCHEMA_MISMATCH',
+    });
+    const after = await loadSnapshot(rgw.store(store.prefix));
+    expect(after.version).toBe(before.version);
+    expect((await listAll(store, '_delta_log/')).map((m) => m.key)).toEqual(keysBefore);
+    expect(ids(await readAll(store))).toEqual([1]);
   });
 });
