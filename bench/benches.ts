@@ -17,6 +17,7 @@ export const BENCHES: Readonly<Record<string, () => Promise<Bench>>> = {
   optimize: async () => (await import('./optimize.js')).default,
   'sink-latency': async () => (await import('./sink-latency.js')).default,
   sql: async () => (await import('./sql.js')).default,
+  'ingest-latency': async () => (await import('./ingest-latency.js')).default,
 };
 
 export function benchNames(): string[] {
