@@ -22,7 +22,9 @@
  * SqlSession (TimeZone UTC, parquet_metadata_cache on). `<query>Cpu` compares the
  * process CPU time of the end-to-end runs (all threads; steadier than wall time on a loaded
  * machine), `<query>BestRun` the fastest end-to-end runs and `<query>Paired` the median of the
- * ratios of back-to-back end-to-end pairs (steadiest under a changing load). `results.fixedOverheadMs` is a
+ * ratios of back-to-back end-to-end pairs (steadiest under a changing load). `groupByOneThread`
+ * repeats the issue's query end-to-end with `threads=1` on both sides (a starved second thread
+ * on a shared machine cannot skew it). `results.fixedOverheadMs` is a
  * `SELECT * FROM t LIMIT 0` through a warm session: what Weir adds to any query, whatever its size.
  */
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -241,6 +243,42 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
     ratio[`${name}Paired`] = round(median(samples.weirEnd.map((w, i) => w / samples.duckEnd[i]!)));
     ctx.log(
       `${name}: weir ${round(median(samples.weirEnd), 1)} ms vs duckdb ${round(median(samples.duckEnd), 1)} ms end-to-end (ratio ${ratio[name]}, target <= ${TARGET_RATIO}); warm ${ratio[`${name}Warm`]}, cpu ${ratio[`${name}Cpu`]}`,
+    );
+  }
+
+  // The issue's query end-to-end with one DuckDB thread on both sides: on a shared machine a
+  // starved second thread slows a 2-thread run unpredictably; single-threaded runs keep the
+  // comparison about the work each side does.
+  {
+    const sql = QUERIES.groupBy;
+    const weirOne = async () => (await queryTables(sql, { t: store }, { threads: 1 })).rows();
+    const duckOne = async () => {
+      const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+      const conn = await instance.connect();
+      try {
+        await sameSettings(conn);
+        return await duckRows(conn, direct(sql));
+      } finally {
+        conn.closeSync();
+        instance.closeSync();
+      }
+    };
+    if (JSON.stringify(await weirOne()) !== JSON.stringify(await duckOne()))
+      throw new Error('groupBy (1 thread): Weir and DuckDB returned different rows');
+    const w: number[] = [];
+    const d: number[] = [];
+    for (let i = 0; i < size.runs; i++) {
+      ctx.log(`groupBy, 1 thread: run ${i + 1}/${size.runs}`);
+      w.push((await timed(weirOne)).ms);
+      d.push((await timed(duckOne)).ms);
+      ctx.signal.throwIfAborted();
+    }
+    results.groupByOneThread = summary(w);
+    reference.groupByOneThread = summary(d);
+    ratio.groupByOneThread = round(median(w) / median(d));
+    ratio.groupByOneThreadPaired = round(median(w.map((x, i) => x / d[i]!)));
+    ctx.log(
+      `groupBy, 1 thread: weir ${round(median(w), 1)} ms vs duckdb ${round(median(d), 1)} ms (ratio ${ratio.groupByOneThread}, paired ${ratio.groupByOneThreadPaired})`,
     );
   }
 
