@@ -21,7 +21,8 @@
  *   to an encode session (encode-pool.ts) once it holds ~64K rows or 16 MiB not yet sent: its
  *   batches are sent (coalesced, as the in-thread encoder would) and dropped, so the encoder
  *   works on the file while later batches are parsed and buffered. A file cut before that is
- *   small and is encoded in-thread (a worker round trip would cost more than it saves). The
+ *   encoded on a worker too (off this thread, beside the other files being finished) when it
+ *   holds at least 1 MiB, else in-thread (the round trip would cost more than it saves). The
  *   first calibration runs on a worker too, off the calling thread. The bytes are the same
  *   either way (same writer properties, same batch grouping).
  * - Uploads (`store.put`, which may go multipart) run while later batches buffer, at most
@@ -67,6 +68,8 @@ export const DEFAULT_TARGET_FILE_SIZE = 128 * 1024 * 1024;
 export const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
 export const TARGET_FILE_SIZE_KEY = 'delta.targetFileSize';
 const CALIBRATION_BYTES = 4 * 1024 * 1024;
+/** Arrow bytes from which a file is worth encoding on a worker even if it never streamed. */
+const OFFLOAD_MIN_BYTES = 1024 * 1024;
 const INITIAL_RATIO = 1;
 
 export interface DataFileWriterOptions {
@@ -359,6 +362,15 @@ export class DataFileWriter {
     this.learn(bytes.byteLength, arrowBytes);
   }
 
+  /**
+   * Whether a buffer that never streamed is encoded on a worker when it is flushed: when it is
+   * big enough for the round trip to pay (the many mid-size files of a partitioned write, cut
+   * together at close, then encode beside each other and beside this thread).
+   */
+  private offloads(buffer: Buffer): boolean {
+    return this.pool !== undefined && buffer.session === undefined && buffer.bytes >= OFFLOAD_MIN_BYTES;
+  }
+
   /** Sends a buffer's unsent rows to its encode session (opened on first use). */
   private async stream(buffer: Buffer): Promise<void> {
     if (!buffer.session) {
@@ -389,9 +401,16 @@ export class DataFileWriter {
    */
   private async encodeFile(buffer: Buffer): Promise<Uint8Array> {
     const session = buffer.session;
+    const context = { table: this.options.table, file: buffer.file };
     if (!session) {
+      if (this.offloads(buffer)) {
+        const batches = [...coalesced(buffer.batches)].map((b) => toFileBatch(b, this.fileSchema));
+        const bytes = await this.pool!.encode(batches, context, this.settings);
+        if (bytes) return bytes;
+        this.pool = undefined; // no worker can run here
+      }
       const batches = buffer.batches.map((b) => toFileBatch(b, this.fileSchema));
-      return encodeWithSettings(batches, { table: this.options.table, file: buffer.file }, this.settings);
+      return encodeWithSettings(batches, context, this.settings);
     }
     try {
       for (const b of coalesced(buffer.batches)) await session.send(toFileBatch(b, this.fileSchema));
@@ -416,7 +435,10 @@ export class DataFileWriter {
     const teaches = !this.calibrated || buffer.bytes * this.ratio >= this.target / 8;
     this.calibrated = true;
     // In-thread encoding happens now; a worker finishes the file while this thread goes on.
-    const encoded = buffer.session ? this.encodeFile(buffer) : Promise.resolve(await this.encodeFile(buffer));
+    const encoded =
+      buffer.session || this.offloads(buffer)
+        ? this.encodeFile(buffer)
+        : Promise.resolve(await this.encodeFile(buffer));
     const slot = this.adds.length;
     this.adds.push(undefined);
     const stats = buffer.stats.toJson();

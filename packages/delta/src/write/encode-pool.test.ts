@@ -119,9 +119,46 @@ describe('EncodePool', () => {
   it('small files never leave the calling thread', async () => {
     const p = pool();
     const w = new DataFileWriter(new MemoryStore(), options({ encodePool: p, compressionRatio: 0.3 }));
-    for (let k = 0; k < 5; k++) await w.write(batch(k * 1000, 1000));
+    for (let k = 0; k < 5; k++) await w.write(batch(k * 200, 200));
+    expect(w.bufferedBytes).toBeLessThan(1024 * 1024);
     expect(await w.close()).toHaveLength(1);
     expect(p.sessionsOpened).toBe(0);
+  });
+
+  it('mid-size files cut at close (partitions) are encoded on workers, with the same bytes', async () => {
+    const partitioned = { ...SCHEMA, fields: [...SCHEMA.fields, f('part', { type: 'string' })] };
+    const rows = (from: number, n: number) => {
+      const b = new RecordBatchBuilder(partitioned);
+      const base = batchToJsonRows(batch(from, n));
+      base.forEach((r, i) => {
+        b.append({ ...r, at: `${r.at}`, part: `p${(from + i) % 3}` });
+      });
+      return b.flush();
+    };
+    const input = [rows(0, 30_000), rows(30_000, 30_000)];
+    const write = async (extra: Partial<DataFileWriterOptions>) => {
+      const store = new MemoryStore();
+      const w = new DataFileWriter(
+        store,
+        options({ schema: partitioned, partitionColumns: ['part'], compressionRatio: 0.3, ...extra }),
+      );
+      for (const b of input) await w.write(b);
+      const adds = await w.close();
+      const files = new Map<string, string>();
+      for (const a of adds)
+        files.set(
+          a.path.split('/')[0]!,
+          Buffer.from(await store.get(decodeURIComponent(a.path))).toString('hex'),
+        );
+      return files;
+    };
+    const p = pool();
+    const viaPool = await write({ encodePool: p });
+    // Three partitions of 20,000 rows each: below the streaming threshold, above 1 MiB.
+    expect(p.sessionsOpened).toBe(3);
+    const inThread = await write({ encodeWorkers: 0 });
+    expect([...viaPool.keys()].sort()).toEqual(['part=p0', 'part=p1', 'part=p2']);
+    for (const [k, v] of viaPool) expect(v === inThread.get(k), k).toBe(true);
   });
 
   it('a worker that dies fails the file with PARQUET_WRITE_FAILED naming it; nothing is uploaded', async () => {
