@@ -1,7 +1,7 @@
 import { MemoryStore, type ObjectStore, WeirError } from '@weir/storage';
 import { describe, expect, it } from 'vitest';
 import { parseStats } from '../actions/codec.js';
-import { parquetRowGroups, readParquetTable } from '../parquet/wasm.js';
+import { parquetModule, parquetRowGroups, readParquetTable } from '../parquet/wasm.js';
 import { RecordBatchBuilder } from '../records/index.js';
 import { parseSchema } from '../schema/parse.js';
 import { CompactionFileWriter } from './compaction-writer.js';
@@ -60,6 +60,23 @@ describe('CompactionFileWriter', () => {
       nullCount: { id: 0, name: Math.ceil(100_000 / 7) },
       tightBounds: true,
     });
+    // The encoder settings of every data file: no dictionary on the long column, one on strings.
+    const pw = parquetModule();
+    const file = await pw.ParquetFile.fromFile(new Blob([bytes]));
+    try {
+      const rg = file.metadata().rowGroup(0);
+      const dictionary = new Set<unknown>([pw.Encoding.PLAIN_DICTIONARY, pw.Encoding.RLE_DICTIONARY]);
+      const usesDictionary = (i: number) =>
+        rg
+          .column(i)
+          .encodings()
+          .some((e) => dictionary.has(e));
+      expect(rg.column(0).columnPath()).toEqual(['id']);
+      expect(usesDictionary(0)).toBe(false);
+      expect(usesDictionary(1)).toBe(true);
+    } finally {
+      file.free();
+    }
   });
 
   it('writes nothing for no rows', async () => {

@@ -8,8 +8,9 @@
  * Invariants:
  * - Batches are logical rows of one partition (partition columns, if present, are dropped: they
  *   live in `add.partitionValues`); the file has the table's data columns under
- *   `dataFileSchema` (physical names, field ids in 'id' mode), same encoder settings as
- *   parquet-file.ts (format v1 pages, dictionary, page statistics, ZSTD by default).
+ *   `dataFileSchema` (physical names, field ids in 'id' mode), the encoder settings of every
+ *   data file (`encodeSettings`/`writerProperties` of parquet-file.ts: format v1 pages, page
+ *   statistics, ZSTD by default, no dictionary on columns that rarely repeat).
  * - Row groups hold about `rowGroupBytes` (default 64 MiB) of Arrow data, at most 1,048,576 rows;
  *   small batches are coalesced into ~64K-row batches before they cross into WebAssembly.
  * - `write` resolves once the encoder has taken the data (backpressure: at most one coalesced
@@ -27,7 +28,13 @@ import type { StructField, StructType } from '../schema/types.js';
 import { concatBatches } from '../write/arrow-concat.js';
 import { batchByteSize } from '../write/arrow-size.js';
 import { dataFileName, encodeAddPath } from '../write/data-file-path.js';
-import { dataFileSchema, type ParquetCompression, toFileBatch } from '../write/parquet-file.js';
+import {
+  dataFileSchema,
+  encodeSettings,
+  type ParquetCompression,
+  toFileBatch,
+  writerProperties,
+} from '../write/parquet-file.js';
 import { StatsCollector } from '../write/stats.js';
 
 /** Where a data file's rows come from: the table layout, as plain (structured-cloneable) data. */
@@ -128,7 +135,8 @@ class Slot<T> {
  */
 export class FileRowShaper {
   private readonly dataIndexes: number[] = [];
-  private readonly fileSchema: Schema;
+  /** The Arrow schema of the data file (physical names). */
+  readonly fileSchema: Schema;
   private readonly stats: StatsCollector;
 
   constructor(layout: FileLayout) {
@@ -269,24 +277,19 @@ export class CompactionFileWriter {
   /** Starts the encoder and the upload (on the first batch: it sizes the row groups). */
   private start(first: Chunk): void {
     const pw = parquetModule();
-    const codecs = {
-      zstd: pw.Compression.ZSTD,
-      snappy: pw.Compression.SNAPPY,
-      uncompressed: pw.Compression.UNCOMPRESSED,
-    };
     const perRow =
       'batch' in first
         ? Math.max(1, batchByteSize(first.batch) / Math.max(1, first.batch.numRows))
         : Math.max(1, first.ipc.byteLength / Math.max(1, first.rows));
     const target = this.options.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES;
     const rowGroupRows = Math.max(COALESCE_ROWS, Math.min(MAX_ROW_GROUP_ROWS, Math.floor(target / perRow)));
-    const props = new pw.WriterPropertiesBuilder()
-      .setWriterVersion(pw.WriterVersion.V1)
-      .setCompression(codecs[this.options.compression ?? 'zstd'])
-      .setDictionaryEnabled(true)
-      .setStatisticsEnabled(pw.EnabledStatistics.Page)
-      .setMaxRowGroupSize(rowGroupRows)
-      .build();
+    const props = writerProperties(
+      pw,
+      encodeSettings(this.shaper.fileSchema, [], {
+        compression: this.options.compression ?? 'zstd',
+        maxRowGroupRows: rowGroupRows,
+      }),
+    );
     const slot = this.slot;
     // highWaterMark 0: a batch crosses into WebAssembly only when the encoder asks for it.
     const input = new ReadableStream<unknown>(
