@@ -221,7 +221,11 @@ export class Ingest {
     const sink = await ContinuousSink.open(o.table, {
       epochMs: continuous ? (o.epochMs ?? 250) : (o.triggerMs ?? 10_000),
       pipelined: continuous,
-      maxBufferedBytes: o.maxBufferedBytes ?? 128 * 1024 * 1024,
+      // Continuous epochs are small: a tight bound keeps memory low. A microbatch holds a whole
+      // trigger's rows by design; its data files stream to the encoder as they grow, so only
+      // the accounting (Arrow bytes in), not memory, reaches these caps.
+      maxBufferedBytes: o.maxBufferedBytes ?? (continuous ? 64 : 2048) * 1024 * 1024,
+      ...(continuous ? {} : { maxEpochRows: 100_000_000, maxEpochBytes: 2048 * 1024 * 1024 }),
       metrics: this.sinkMetrics,
       autoCompaction:
         o.autoCompaction === false ? false : o.autoCompaction === true ? {} : (o.autoCompaction ?? {}),

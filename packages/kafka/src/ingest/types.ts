@@ -53,7 +53,7 @@ export interface IngestOptions {
   eventTimeColumn?: string;
   /** Messages larger than this go to the dead-letter table (default 1 MiB). */
   maxMessageBytes?: number;
-  /** Bytes buffered before writes wait (default 128 MiB). */
+  /** Arrow bytes buffered (open and committing epochs) before writes wait (default 64 MiB continuous, 2 GiB microbatch). */
   maxBufferedBytes?: number;
   /** Background auto-compaction of the main table (default on with the default policy). */
   autoCompaction?: boolean | AutoCompactionOptions;

@@ -315,6 +315,9 @@ class RdKafkaSourceConsumer implements SourceConsumer {
         ...(k.heartbeatIntervalMs !== undefined ? { heartbeatInterval: k.heartbeatIntervalMs } : {}),
         ...(k.rebalanceTimeoutMs !== undefined ? { rebalanceTimeout: k.rebalanceTimeoutMs } : {}),
       },
+      // librdkafka prefetches up to 64 MiB per partition by default: far more than an ingest
+      // that commits every few hundred milliseconds needs, and it is most of the process's RSS.
+      'queued.max.messages.kbytes': 8192,
       // Awaited by the client: revoked partitions are committed before they are given up, and
       // assigned ones start where the table says.
       rebalance_cb: async (err: { code: number }, assignment: RdTopicPartition[]) => {
