@@ -1,7 +1,7 @@
 /**
  * The CLI on s3:// tables against a real S3 server (radosgw): every command that names a table
  * (create, write, scan, describe, history, files, checkpoint, optimize, vacuum, cleanup-log, sql,
- * demo --table) takes an s3:// URI; the endpoint comes from the global `--s3-endpoint` flag
+ * tour --table) takes an s3:// URI; the endpoint comes from the global `--s3-endpoint` flag
  * (before or after the command) or AWS_ENDPOINT_URL, credentials from the standard AWS
  * environment. A store without conditional writes is refused unless --s3-unsafe-single-writer is
  * given. Errors never print credentials.
@@ -98,7 +98,7 @@ describeS3('weir on s3:// tables', () => {
     return r.stdout;
   }
 
-  it('optimize, vacuum, cleanup-log, sql and demo on an s3:// table (endpoint from AWS_ENDPOINT_URL)', async () => {
+  it('optimize, vacuum, cleanup-log, sql and tour on an s3:// table (endpoint from AWS_ENDPOINT_URL)', async () => {
     await withEnv(async () => {
       process.env.AWS_ENDPOINT_URL = rgw.connection.endpoint;
       const table = `s3://${rgw.bucket}/tables/small-files`;
@@ -123,8 +123,8 @@ describeS3('weir on s3:// tables', () => {
       const v0 = parseNdjson(await ok(['scan', table, '--version', '0']));
       expect(v0).toHaveLength(3);
       // The tour (describe, history, a scan, time travel) on the S3 table.
-      const demo = await ok(['tour', '--table', table]);
-      expect(demo).toContain(table);
+      const tour = await ok(['tour', '--table', table]);
+      expect(tour).toContain(table);
       const optimized = JSON.parse(await ok(['optimize', table, '--json']));
       expect(optimized).toMatchObject({ filesBefore: 8 });
       expect(JSON.parse(await ok(['files', table, '--json']))).toHaveLength(2);
