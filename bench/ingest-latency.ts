@@ -21,12 +21,12 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { startBroker } from '@weir/kafka-broker';
 import { LocalStore, type ObjectStore } from '@weir/storage';
-import type { S3StoreOptions } from '@weir/storage-s3';
 import { Kafka, logLevel } from 'kafkajs';
 import { makeTempDir, removeDir } from './lib/fixtures.js';
 import { type RunResult, runOnce } from './lib/ingest-run.js';
 import type { Bench, BenchContext, BenchResult, JsonObject } from './lib/result.js';
 import { round } from './lib/result.js';
+import { acquireBenchBucket, type BenchBucket } from './lib/s3-bench-bucket.js';
 import { writeLineChart } from './lib/svg-chart.js';
 
 const PARTITIONS = 8;
@@ -110,33 +110,17 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
   await admin.connect();
   ctx.defer(() => admin.disconnect());
 
-  let s3: { options: S3StoreOptions; env: Record<string, string>; bucket: string } | undefined;
-  if (cfg.stores.includes('radosgw')) {
-    ctx.log('acquiring an S3 server (radosgw)');
-    const t = await import('@weir/storage-s3/testing');
-    const { createS3Client } = await import('@weir/storage-s3');
-    const server = await t.acquireS3Server();
-    ctx.defer(() => server.release());
-    const bucket = t.freshBucketName('weir-ingest-bench');
-    const options = t.s3OptionsFor(server.connection, bucket);
-    const raw = createS3Client(options);
-    ctx.defer(() => raw.destroy());
-    await t.createBucket(raw, bucket);
-    ctx.defer(async () => {
-      await t.emptyBucket(raw, bucket);
-      await t.deleteBucket(raw, bucket);
-    });
-    s3 = {
-      options,
-      bucket,
-      env: {
-        AWS_ENDPOINT_URL: server.connection.endpoint,
-        AWS_REGION: server.connection.region,
-        AWS_ACCESS_KEY_ID: server.connection.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: server.connection.secretAccessKey,
-      },
-    };
-  }
+  const s3: BenchBucket | undefined = cfg.stores.includes('radosgw')
+    ? await acquireBenchBucket(ctx, 'weir-ingest-bench')
+    : undefined;
+  const s3Env: Record<string, string> = s3
+    ? {
+        AWS_ENDPOINT_URL: s3.connection.endpoint,
+        AWS_REGION: s3.connection.region,
+        AWS_ACCESS_KEY_ID: s3.connection.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: s3.connection.secretAccessKey,
+      }
+    : {};
 
   let runNo = 0;
   const once = async (
@@ -160,7 +144,7 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
       const { S3Store } = await import('@weir/storage-s3');
       table = `s3://${s3!.bucket}/${name}`;
       objectStore = new S3Store({ ...s3!.options, prefix: name });
-      env = s3!.env;
+      env = s3Env;
       globalFlags = ['--s3-path-style'];
     }
     const result = await runOnce(
@@ -272,7 +256,7 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
       scenarios: SCENARIOS.map((s) => s.name),
       sweepRates: cfg.sweepRates,
       sweepDurationMs: cfg.sweepDurationMs,
-      s3: s3 ? 'radosgw (scripts/s3-local.sh), loopback' : null,
+      s3: s3 ? s3.server : null,
     },
     results,
     reference,

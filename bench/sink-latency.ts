@@ -96,6 +96,7 @@ import {
   type JsonObject,
   round,
 } from './lib/result.js';
+import { acquireBenchBucket, type BenchBucket } from './lib/s3-bench-bucket.js';
 import { writeLineChart } from './lib/svg-chart.js';
 import { PeakRssSampler, type Percentiles, percentiles } from './lib/timing.js';
 
@@ -1154,31 +1155,9 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
   const dir = await makeTempDir('weir-bench-sink-latency');
   ctx.defer(() => removeDir(dir));
 
-  let s3: { options: S3StoreOptions; cleanup(prefix: string): Promise<void>; server: string } | undefined;
-  if (cfg.stores.includes('radosgw')) {
-    ctx.log('acquiring an S3 server (radosgw)');
-    const t = await import('@weir/storage-s3/testing');
-    const { createS3Client } = await import('@weir/storage-s3');
-    const server = await t.acquireS3Server();
-    ctx.defer(() => server.release());
-    const bucket = t.freshBucketName('weir-bench');
-    const options = t.s3OptionsFor(server.connection, bucket);
-    const raw = createS3Client(options);
-    ctx.defer(() => raw.destroy());
-    await t.createBucket(raw, bucket);
-    ctx.defer(() => t.deleteBucket(raw, bucket));
-    s3 = {
-      options,
-      server:
-        server.source === 'env'
-          ? 'S3 server from the environment'
-          : 'radosgw (scripts/s3-local.sh), loopback',
-      cleanup: async (prefix) => {
-        await t.emptyBucket(raw, bucket, `${prefix}/`);
-        await server.collectGarbage();
-      },
-    };
-  }
+  const s3: BenchBucket | undefined = cfg.stores.includes('radosgw')
+    ? await acquireBenchBucket(ctx, 'weir-bench')
+    : undefined;
 
   const base = (
     store: StoreKind,

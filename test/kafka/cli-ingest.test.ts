@@ -6,9 +6,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type Broker, startBroker } from '@weir/kafka-broker';
 import { LocalStore } from '@weir/storage';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawnCli, WEIR_BIN } from '../support/cli.js';
 import { REPO_ROOT } from '../support/reference-tables.js';
 import { startIngestProcess, stopGracefully, waitStarted, writeSchemaFile } from './ingest-processes.js';
@@ -19,19 +18,11 @@ import {
   order,
   produce,
   storedTotal,
-  tempDir,
+  useKafkaSuite,
   waitFor,
 } from './support.js';
 
-let broker: Broker;
-const cleanups: (() => void)[] = [];
-beforeAll(async () => {
-  broker = await startBroker({});
-});
-afterAll(async () => {
-  await broker.stop();
-  for (const c of cleanups) c();
-});
+const suite = useKafkaSuite();
 
 describe('weir ingest (the command)', () => {
   it('explains itself and refuses bad usage with one line', () => {
@@ -89,10 +80,9 @@ describe('weir ingest (the command)', () => {
   });
 
   it('runs from a config file, serves /metrics and /healthz, logs JSON, and stops on SIGTERM', async () => {
-    const t = tempDir('weir-cli-ingest-');
-    cleanups.push(t.remove);
+    const t = { dir: suite.dir('weir-cli-ingest-') };
     const topic = 'cli-orders';
-    const kafka = kafkajs(broker);
+    const kafka = kafkajs(suite.broker);
     await createTopic(kafka, topic, 2);
     await produce(
       kafka,
@@ -104,7 +94,7 @@ describe('weir ingest (the command)', () => {
     writeFileSync(
       config,
       JSON.stringify({
-        brokers: [broker.bootstrap],
+        brokers: [suite.broker.bootstrap],
         topics: [topic],
         table: path.join(t.dir, 'table'),
         schema: writeSchemaFile(t.dir, ORDER_SCHEMA),
@@ -158,10 +148,9 @@ describe('weir ingest (the command)', () => {
   it('shows a live status line on a terminal', async () => {
     const hasScript = spawnSync('script', ['--version']).status === 0;
     expect(hasScript, 'the `script` command (util-linux) runs the CLI on a pseudo-terminal').toBe(true);
-    const t = tempDir('weir-cli-tty-');
-    cleanups.push(t.remove);
+    const t = { dir: suite.dir('weir-cli-tty-') };
     const topic = 'cli-tty';
-    const kafka = kafkajs(broker);
+    const kafka = kafkajs(suite.broker);
     await createTopic(kafka, topic, 1);
     await produce(
       kafka,
@@ -173,7 +162,7 @@ describe('weir ingest (the command)', () => {
       WEIR_BIN,
       'ingest',
       '--brokers',
-      broker.bootstrap,
+      suite.broker.bootstrap,
       '--topic',
       topic,
       '--table',

@@ -6,9 +6,8 @@
  * and the error that refused it, every good message lands in the main table exactly once, and
  * the service keeps running until it is asked to stop.
  */
-import { type Broker, startBroker } from '@weir/kafka-broker';
 import { LocalStore } from '@weir/storage';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   countProblems,
   kill,
@@ -24,19 +23,11 @@ import {
   order,
   storedTotal,
   tableRows,
-  tempDir,
+  useKafkaSuite,
   waitFor,
 } from './support.js';
 
-let broker: Broker;
-const cleanups: (() => void)[] = [];
-beforeAll(async () => {
-  broker = await startBroker({});
-});
-afterAll(async () => {
-  await broker.stop();
-  for (const c of cleanups) c();
-});
+const suite = useKafkaSuite();
 
 const PARTITIONS = 4;
 const MESSAGES = 100_000;
@@ -96,10 +87,9 @@ function badValue(kind: Kind, i: number): Buffer | null {
 
 describe('dead letters', () => {
   it('1% bad messages: each in the dead-letter table once with its error, good ones once, the stream goes on', async () => {
-    const t = tempDir('weir-dlq-');
-    cleanups.push(t.remove);
+    const t = { dir: suite.dir('weir-dlq-') };
     const topic = 'poison';
-    const kafka = kafkajs(broker);
+    const kafka = kafkajs(suite.broker);
     await createTopic(kafka, topic, PARTITIONS);
     // Message i goes to partition i % 4 at offset floor(i / 4); every 100th is bad.
     const bad = new Map<string, { kind: Kind; value: Buffer | null }>();
@@ -128,7 +118,7 @@ describe('dead letters', () => {
     const dlqDir = `${t.dir}/dlq`;
     const args = [
       '--brokers',
-      broker.bootstrap,
+      suite.broker.bootstrap,
       '--topic',
       topic,
       '--table',

@@ -6,9 +6,9 @@
  * dead-letter table is empty. The librdkafka client runs the same scenario at a smaller size
  * when it is installed (CI requires it).
  */
-import { type Broker, startBroker } from '@weir/kafka-broker';
 import { LocalStore } from '@weir/storage';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../support/random.js';
 import {
   countProblems,
   type IngestProcess,
@@ -27,32 +27,12 @@ import {
   produce,
   storedTotal,
   tableRows,
-  tempDir,
+  useKafkaSuite,
   waitFor,
 } from './support.js';
 
 const PARTITIONS = 8;
-let broker: Broker;
-const cleanups: (() => void)[] = [];
-beforeAll(async () => {
-  broker = await startBroker({});
-});
-afterAll(async () => {
-  await broker.stop();
-  for (const c of cleanups) c();
-});
-
-/** A deterministic random sequence, so a failing run can be replayed from its seed. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const suite = useKafkaSuite();
 
 interface Scenario {
   topic: string;
@@ -64,17 +44,16 @@ interface Scenario {
 }
 
 async function runScenario(s: Scenario): Promise<void> {
-  const t = tempDir('weir-ingest-crash-');
-  cleanups.push(t.remove);
+  const t = { dir: suite.dir('weir-ingest-crash-') };
   const tableDir = `${t.dir}/table`;
   const dlqDir = `${t.dir}/dead-letters`;
   const schemaFile = writeSchemaFile(t.dir, ORDER_SCHEMA);
-  const kafka = kafkajs(broker);
+  const kafka = kafkajs(suite.broker);
   await createTopic(kafka, s.topic, PARTITIONS);
   const group = `crash-${s.topic}`;
   const args = [
     '--brokers',
-    broker.bootstrap,
+    suite.broker.bootstrap,
     '--topic',
     s.topic,
     '--table',
@@ -96,7 +75,7 @@ async function runScenario(s: Scenario): Promise<void> {
     '--heartbeat-interval-ms',
     '500',
   ];
-  const rand = random(s.seed);
+  const rand = seededRandom(s.seed);
 
   // The producer runs beside the ingest, so kills land while data flows.
   const values = Array.from({ length: s.messages }, (_, i) => JSON.stringify(order(i)));

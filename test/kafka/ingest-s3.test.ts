@@ -5,9 +5,8 @@
  * letters) — the same guarantees as on local disk, through conditional-create commits.
  */
 
-import { type Broker, startBroker } from '@weir/kafka-broker';
 import { describeS3, useRgwBucket } from '@weir/storage-s3/testing';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   countProblems,
   kill,
@@ -24,25 +23,17 @@ import {
   produce,
   storedTotal,
   tableRows,
-  tempDir,
+  useKafkaSuite,
   waitFor,
 } from './support.js';
 
 describeS3('weir ingest on s3:// tables', () => {
   const rgw = useRgwBucket();
-  let broker: Broker;
-  const t = tempDir('weir-ingest-s3-');
-  beforeAll(async () => {
-    broker = await startBroker({});
-  });
-  afterAll(async () => {
-    await broker.stop();
-    t.remove();
-  });
+  const suite = useKafkaSuite();
 
   it('two processes, a SIGKILL, dead letters: exactly once on S3', async () => {
     const topic = 'orders-s3';
-    const kafka = kafkajs(broker);
+    const kafka = kafkajs(suite.broker);
     await createTopic(kafka, topic, 4);
     const values = Array.from({ length: 40_000 }, (_, i) =>
       i % 1000 === 500 ? '{"id": "bad"' : JSON.stringify(order(i)),
@@ -58,7 +49,7 @@ describeS3('weir ingest on s3:// tables', () => {
     const args = [
       '--s3-path-style',
       '--brokers',
-      broker.bootstrap,
+      suite.broker.bootstrap,
       '--topic',
       topic,
       '--table',
@@ -66,7 +57,7 @@ describeS3('weir ingest on s3:// tables', () => {
       '--dead-letter',
       `s3://${rgw.bucket}/lake/orders_dead_letters`,
       '--schema',
-      writeSchemaFile(t.dir, ORDER_SCHEMA),
+      writeSchemaFile(suite.dir('weir-ingest-s3-'), ORDER_SCHEMA),
       '--metadata-columns',
       'partition,offset',
       '--group',

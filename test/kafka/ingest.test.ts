@@ -6,9 +6,8 @@
  */
 import { loadSnapshot } from '@weir/delta';
 import { Ingest, type IngestEvent, type IngestOptions } from '@weir/kafka';
-import { type Broker, startBroker } from '@weir/kafka-broker';
 import { LocalStore } from '@weir/storage';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createTopic,
   exactlyOnceProblems,
@@ -18,29 +17,19 @@ import {
   produce,
   storedTotal,
   tableRows,
-  tempDir,
+  useKafkaSuite,
   waitFor,
 } from './support.js';
 
-let broker: Broker;
-const cleanups: (() => void)[] = [];
-beforeAll(async () => {
-  broker = await startBroker({});
-});
-afterAll(async () => {
-  await broker.stop();
-  for (const c of cleanups) c();
-});
+const suite = useKafkaSuite();
 
 function newTable(): LocalStore {
-  const t = tempDir('weir-ingest-');
-  cleanups.push(t.remove);
-  return new LocalStore(t.dir);
+  return new LocalStore(suite.dir('weir-ingest-'));
 }
 
 function options(topic: string, table: LocalStore, extra: Partial<IngestOptions> = {}): IngestOptions {
   return {
-    kafka: { brokers: [broker.bootstrap], sessionTimeoutMs: 6000, heartbeatIntervalMs: 500 },
+    kafka: { brokers: [suite.broker.bootstrap], sessionTimeoutMs: 6000, heartbeatIntervalMs: 500 },
     topics: [topic],
     groupId: `g-${topic}`,
     table,
@@ -62,7 +51,7 @@ const perPartition = (n: number, partitions: number) =>
 describe('Kafka ingest (kafkajs, library API)', () => {
   it('lands every message once with metadata columns; a restart resumes after the stored positions', async () => {
     const topic = 'orders-basic';
-    const kafka = kafkajs(broker);
+    const kafka = kafkajs(suite.broker);
     await createTopic(kafka, topic, 4);
     await produce(
       kafka,
@@ -124,7 +113,7 @@ describe('Kafka ingest (kafkajs, library API)', () => {
 
   it('resumes from the table, not from Kafka group offsets that fell behind it', async () => {
     const topic = 'orders-stale-group';
-    const kafka = kafkajs(broker);
+    const kafka = kafkajs(suite.broker);
     await createTopic(kafka, topic, 3);
     const send = (from: number, n: number) =>
       produce(
@@ -160,7 +149,7 @@ describe('Kafka ingest (kafkajs, library API)', () => {
 
   it('microbatch mode commits per trigger with the same positions', async () => {
     const topic = 'orders-microbatch';
-    const kafka = kafkajs(broker);
+    const kafka = kafkajs(suite.broker);
     await createTopic(kafka, topic, 2);
     await produce(
       kafka,
@@ -183,7 +172,7 @@ describe('Kafka ingest (kafkajs, library API)', () => {
 
   it('infers the schema from the first messages and partitions by a derived date and hour', async () => {
     const topic = 'orders-infer';
-    const kafka = kafkajs(broker);
+    const kafka = kafkajs(suite.broker);
     await createTopic(kafka, topic, 2);
     await produce(
       kafka,
@@ -230,7 +219,7 @@ describe('Kafka ingest (kafkajs, library API)', () => {
 
   it('raw string values land in a value column', async () => {
     const topic = 'lines';
-    const kafka = kafkajs(broker);
+    const kafka = kafkajs(suite.broker);
     await createTopic(kafka, topic, 1);
     await produce(kafka, topic, ['plain text', 'second line', 'ünïcødé']);
     const table = newTable();

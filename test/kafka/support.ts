@@ -8,9 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { batchToJsonRows, type JsonValue, loadSnapshot, parseSchema, scanSnapshot } from '@weir/delta';
-import type { Broker } from '@weir/kafka-broker';
+import { type Broker, type BrokerOptions, startBroker } from '@weir/kafka-broker';
 import type { ObjectStore } from '@weir/storage';
 import type { Kafka } from 'kafkajs';
+import { afterAll, beforeAll } from 'vitest';
 
 export { kafkajs, loadRdkafka, waitFor, within } from '../kafka-broker/support.js';
 
@@ -42,6 +43,36 @@ export function order(id: number): Record<string, unknown> {
 export function tempDir(prefix: string): { dir: string; remove: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A broker for the suite (started in beforeAll, stopped in afterAll) and temp directories
+ * removed afterAll. Read `suite.broker` inside tests only.
+ */
+export function useKafkaSuite(options: BrokerOptions = {}): {
+  readonly broker: Broker;
+  dir(prefix: string): string;
+} {
+  let broker: Broker | undefined;
+  const removals: (() => void)[] = [];
+  beforeAll(async () => {
+    broker = await startBroker(options);
+  });
+  afterAll(async () => {
+    await broker?.stop();
+    for (const r of removals) r();
+  });
+  return {
+    get broker(): Broker {
+      if (!broker) throw new Error('useKafkaSuite: the broker is only available inside tests');
+      return broker;
+    },
+    dir(prefix: string): string {
+      const t = tempDir(prefix);
+      removals.push(t.remove);
+      return t.dir;
+    },
+  };
 }
 
 /** Sends `values` to `topic` round-robin over its partitions, in chunks. Returns the count. */

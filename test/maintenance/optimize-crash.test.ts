@@ -23,6 +23,7 @@ import {
 import { LocalStore } from '@weir/storage';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runFixture, startFixture } from '../support/processes.js';
+import { seededRandom } from '../support/random.js';
 
 const schema = parseSchema(
   JSON.stringify({
@@ -40,17 +41,6 @@ const ROWS_PER_PART = 25;
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'weir-optimize-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function tableIds(store: LocalStore): Promise<number[]> {
   const ids: number[] = [];
@@ -82,7 +72,7 @@ describe('OPTIMIZE under SIGKILL', () => {
   it('random kills leave the table unchanged or with whole groups committed; nothing references a missing file', async () => {
     const seed = Number(process.env.WEIR_CRASH_SEED ?? Date.now() % 1_000_000);
     console.log(`optimize crash test seed ${seed} (WEIR_CRASH_SEED to replay)`);
-    const random = rng(seed);
+    const random = seededRandom(seed);
     const store = new LocalStore(dir);
     await createTable(store, { schema, partitionColumns: ['part'] });
     const ids: number[] = [];

@@ -12,6 +12,7 @@ import { batchToJsonRows, createTable, loadSnapshot, parseSchema, scanSnapshot }
 import { LocalStore } from '@weir/storage';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runFixture, startFixture } from '../support/processes.js';
+import { seededRandom } from '../support/random.js';
 
 const schema = parseSchema(
   JSON.stringify({
@@ -27,23 +28,11 @@ const schema = parseSchema(
 const dir = mkdtempSync(path.join(os.tmpdir(), 'weir-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A seeded generator so a failing run can be replayed (the seed is printed). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('write path under SIGKILL', () => {
   it('20 SIGKILLs at random moments, then completion: every batch exactly once', async () => {
     const seed = Number(process.env.WEIR_CRASH_SEED ?? Date.now() % 1_000_000);
     console.log(`crash test seed ${seed} (WEIR_CRASH_SEED to replay)`);
-    const random = rng(seed);
+    const random = seededRandom(seed);
     const store = new LocalStore(dir);
     await createTable(store, { schema });
     const BATCHES = 150;

@@ -11,7 +11,7 @@
 import { Ingest, type IngestEvent, type IngestOptions, serveEndpoints } from '@weir/kafka';
 import type { Command } from 'commander';
 import { type CliContext, write } from '../context.js';
-import { createStatusLine } from '../format/status-line.js';
+import { createStatusLine, statusFieldsOf } from '../format/status-line.js';
 import { type IngestFlags, resolveIngestSettings } from './ingest-config.js';
 import { collectProperty } from './write-commands.js';
 
@@ -142,17 +142,7 @@ export function registerIngestCommand(program: Command, ctx: CliContext): void {
       if (endpoints) logLine({ event: 'metrics', port: endpoints.port, paths: ['/metrics', '/healthz'] });
       const tick = setInterval(() => {
         const st = running.status();
-        status?.update({
-          state: st.state,
-          rows: st.rowsCommitted,
-          rate: st.rowsPerSecond,
-          lag: st.lag,
-          version: st.lastCommit?.version,
-          ageMs: st.lastCommit ? Date.now() - st.lastCommit.at : undefined,
-          p50: st.latencyMs?.p50,
-          p99: st.latencyMs?.p99,
-          deadLetters: st.deadLetters,
-        });
+        status?.update(statusFieldsOf(st));
       }, 250);
       const report = setInterval(() => logLine({ event: 'status', ...running.status() }), 10_000);
       report.unref();

@@ -23,7 +23,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { type CliContext, write } from '../context.js';
 import { formatBytes } from '../format/bytes.js';
 import { writeRows } from '../format/rows.js';
-import { createStatusLine } from '../format/status-line.js';
+import { createStatusLine, statusFieldsOf } from '../format/status-line.js';
 
 const TOPIC = 'card-transactions';
 const PARTITIONS = 8;
@@ -164,17 +164,7 @@ export function registerStreamDemoCommand(program: Command, ctx: CliContext): vo
         let sent = 0;
         let lastPrint = started;
         const show = (st: IngestStatus) => {
-          status?.update({
-            state: st.state,
-            rows: st.rowsCommitted,
-            rate: st.rowsPerSecond,
-            lag: st.lag,
-            version: st.lastCommit?.version,
-            ageMs: st.lastCommit ? Date.now() - st.lastCommit.at : undefined,
-            p50: st.latencyMs?.p50,
-            p99: st.latencyMs?.p99,
-            deadLetters: st.deadLetters,
-          });
+          status?.update(statusFieldsOf(st));
         };
         while (Date.now() - started < opts.duration * 1000) {
           // A slow loop (a busy machine) sends at most 100 ms worth at once: the rate falls

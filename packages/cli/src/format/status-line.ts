@@ -6,6 +6,7 @@
  * Invariants: exists only when `io.isTTY`; `stop()` clears the line, is idempotent, and must be
  * called on every path (the redraw timer keeps the process alive).
  */
+import type { IngestStatus } from '@weir/kafka';
 import { SingleBar } from 'cli-progress';
 import type { CliIo } from '../context.js';
 
@@ -19,6 +20,21 @@ export interface StatusFields {
   p50: number | undefined;
   p99: number | undefined;
   deadLetters: number;
+}
+
+/** The status line's fields from an ingest's status. */
+export function statusFieldsOf(st: IngestStatus, now = Date.now()): StatusFields {
+  return {
+    state: st.state,
+    rows: st.rowsCommitted,
+    rate: st.rowsPerSecond,
+    lag: st.lag,
+    version: st.lastCommit?.version,
+    ageMs: st.lastCommit ? now - st.lastCommit.at : undefined,
+    p50: st.latencyMs?.p50,
+    p99: st.latencyMs?.p99,
+    deadLetters: st.deadLetters,
+  };
 }
 
 export interface StatusLine {

@@ -83,6 +83,15 @@ export function tpKey(topic: string, partition: number): string {
   return `${topic}-${partition}`;
 }
 
+interface WatermarkAdmin {
+  fetchTopicOffsets(topic: string): Promise<{ partition: number; low: string; high: string }[]>;
+}
+
+async function fetchWatermarks(admin: WatermarkAdmin, topic: string): Promise<Watermarks[]> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets.map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) }));
+}
+
 export function createConsumer(options: ConsumerOptions): SourceConsumer {
   return options.client === 'librdkafka'
     ? new RdKafkaSourceConsumer(options)
@@ -199,13 +208,12 @@ class KafkaJsSourceConsumer implements SourceConsumer {
   }
 
   async watermarks(topic: string): Promise<Watermarks[]> {
-    this.adminConnected ??= this.admin.connect();
-    await this.adminConnected.catch((err: unknown) => {
+    this.adminConnected ??= this.admin.connect().catch((err: unknown) => {
       this.adminConnected = undefined;
       throw err;
     });
-    const offsets = await this.admin.fetchTopicOffsets(topic);
-    return offsets.map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) }));
+    await this.adminConnected;
+    return fetchWatermarks(this.admin, topic);
   }
 
   private seekQuietly(tp: TopicPartition, offset: number): void {
@@ -358,13 +366,12 @@ class RdKafkaSourceConsumer implements SourceConsumer {
   }
 
   async watermarks(topic: string): Promise<Watermarks[]> {
-    this.adminConnected ??= this.admin.connect();
-    await this.adminConnected.catch((err: unknown) => {
+    this.adminConnected ??= this.admin.connect().catch((err: unknown) => {
       this.adminConnected = undefined;
       throw err;
     });
-    const offsets = await this.admin.fetchTopicOffsets(topic);
-    return offsets.map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) }));
+    await this.adminConnected;
+    return fetchWatermarks(this.admin, topic);
   }
 
   seek(tp: TopicPartition, offset: number): void {
