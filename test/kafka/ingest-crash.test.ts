@@ -99,7 +99,7 @@ async function runScenario(s: Scenario): Promise<void> {
     300_000,
     500,
   );
-  const exits = await Promise.all(procs.map(stopGracefully));
+  const exits = await Promise.all(procs.map((p) => stopGracefully(p)));
   for (const [i, e] of exits.entries()) {
     expect(e, `process ${i} exits 0 on SIGTERM; stderr: ${procs[i]!.stderr().slice(-2000)}`).toEqual({
       code: 0,

@@ -19,6 +19,11 @@ export interface IngestProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
 export function startIngestProcess(args: string[], env: Record<string, string> = {}): IngestProcess {
   const child = spawn(process.execPath, [WEIR_BIN, 'ingest', ...args], {
     cwd: REPO_ROOT,
@@ -37,8 +42,12 @@ export function startIngestProcess(args: string[], env: Record<string, string> =
   child.stderr!.on('data', (c: Buffer) => {
     err += c.toString('utf8');
   });
+  live.add(child);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('close', (code, signal) => resolve({ code, signal }));
+    child.on('close', (code, signal) => {
+      live.delete(child);
+      resolve({ code, signal });
+    });
   });
   return { child, events, stderr: () => err, exited };
 }
@@ -48,19 +57,42 @@ export async function waitStarted(p: IngestProcess, timeoutMs = 60_000): Promise
   const deadline = Date.now() + timeoutMs;
   while (!p.events.some((e) => e.event === 'started')) {
     if (p.child.exitCode !== null)
-      throw new Error(`ingest exited ${p.child.exitCode} before starting: ${p.stderr()}`);
-    if (Date.now() > deadline) throw new Error(`ingest did not start within ${timeoutMs} ms: ${p.stderr()}`);
+      throw new Error(`ingest exited ${p.child.exitCode} before starting: ${lastWords(p)}`);
+    if (Date.now() > deadline)
+      throw new Error(`ingest did not start within ${timeoutMs} ms: ${lastWords(p)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-/** SIGTERM once the process is up, and its exit. */
+/** What a process said last, for failure messages. */
+export function lastWords(p: IngestProcess): string {
+  return `events: ${p.events
+    .slice(-6)
+    .map((e) => JSON.stringify(e))
+    .join(' ')}; stderr: ${p.stderr().slice(-1500)}`;
+}
+
+/** SIGTERM once the process is up, and its exit (an error naming what it said last if it hangs). */
 export async function stopGracefully(
   p: IngestProcess,
+  timeoutMs = 60_000,
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   await waitStarted(p);
   p.child.kill('SIGTERM');
-  return p.exited;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p.exited,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          p.child.kill('SIGKILL');
+          reject(new Error(`ingest did not exit within ${timeoutMs} ms of SIGTERM; ${lastWords(p)}`));
+        }, timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function kill(p: IngestProcess): Promise<void> {

@@ -11,3 +11,6 @@ if (!existsSync(entry)) {
 }
 const { main } = await import(entry.href);
 process.exitCode = await main(process.argv);
+// The command is done. A client library that left a socket or timer behind (a Kafka consumer
+// that lost its broker, say) must not keep the process alive after that.
+setTimeout(() => process.exit(), 2000).unref();

@@ -638,8 +638,10 @@ export class Ingest {
     this.state = 'stopping';
     this.log({ event: 'stopping', reason });
     if (this.inference?.timer) clearTimeout(this.inference.timer);
+    let step: 'fetching' | 'committing' | 'leaving' = 'fetching';
     const work = (async () => {
       await this.consumer?.stop().catch(() => {});
+      step = 'committing';
       await this.serial(async () => {
         try {
           await this.sink?.close();
@@ -653,6 +655,7 @@ export class Ingest {
           });
         }
       });
+      step = 'leaving';
       await this.consumer?.disconnect().catch(() => {});
     })();
     let timer: NodeJS.Timeout | undefined;
@@ -663,6 +666,11 @@ export class Ingest {
       }),
     ]);
     clearTimeout(timer);
+    if (timedOut) {
+      // Nothing uncommitted is lost (the next owner re-reads it); still try to leave the group.
+      this.log({ event: 'stop-timeout', waitingFor: step });
+      void this.consumer?.disconnect().catch(() => {});
+    }
     this.state = 'stopped';
     this.log({ event: 'stopped', rowsCommitted: this.rowsCommitted, timedOut });
     this.resolveDone();

@@ -105,5 +105,6 @@ export type IngestEvent =
   | { event: 'compacted'; version: number; filesRemoved: number; filesAdded: number }
   | { event: 'background-error'; what: string; code: string; message: string }
   | { event: 'stopping'; reason: string }
+  | { event: 'stop-timeout'; waitingFor: 'fetching' | 'committing' | 'leaving' }
   | { event: 'stopped'; rowsCommitted: number; timedOut: boolean }
   | { event: 'failed'; code: string; message: string };
