@@ -192,6 +192,8 @@ function sinkOptions(s: Scenario): SinkOptions {
     ...(s.mode === 'continuous' ? { epochMs: s.intervalMs } : { triggerMs: s.intervalMs }),
     queryId: `sink-latency-${s.name}`,
     eventTimeColumn: 'event_time',
+    // WEIR_SINK_LATENCY_AUTOCOMPACTION=off measures the sink without its background compaction.
+    ...(process.env.WEIR_SINK_LATENCY_AUTOCOMPACTION === 'off' ? { autoCompaction: false as const } : {}),
   };
 }
 
@@ -1148,7 +1150,13 @@ async function probe(
 }
 
 async function run(ctx: BenchContext): Promise<BenchResult> {
-  const cfg = ctx.quick ? QUICK : FULL;
+  const sized = ctx.quick ? QUICK : FULL;
+  // Overrides for experiments: WEIR_SINK_LATENCY_RATE (rows/s), WEIR_SINK_LATENCY_DURATION_MS.
+  const cfg: SizeConfig = {
+    ...sized,
+    rate: Number(process.env.WEIR_SINK_LATENCY_RATE ?? sized.rate),
+    durationMs: Number(process.env.WEIR_SINK_LATENCY_DURATION_MS ?? sized.durationMs),
+  };
   const sourceMode: SourceMode = process.env.WEIR_SINK_LATENCY_SOURCE === 'template' ? 'template' : 'builder';
   const cpuProfileDir = process.env.WEIR_SINK_LATENCY_CPUPROF;
   const bucketMs = Math.max(100, Math.round(cfg.durationMs / 300 / 50) * 50);

@@ -19,6 +19,7 @@ import {
 import {
   createTopic,
   kafkajs,
+  loadRdkafka,
   ORDER_SCHEMA,
   order,
   storedTotal,
@@ -85,10 +86,14 @@ function badValue(kind: Kind, i: number): Buffer | null {
   }
 }
 
-describe('dead letters', () => {
+const rd = loadRdkafka();
+const clients: ('kafkajs' | 'librdkafka')[] = rd.module ? ['kafkajs', 'librdkafka'] : ['kafkajs'];
+
+describe.each(clients)('dead letters (%s)', (client) => {
   it('1% bad messages: each in the dead-letter table once with its error, good ones once, the stream goes on', async () => {
     const t = { dir: suite.dir('weir-dlq-') };
-    const topic = 'poison';
+    const topic = `poison-${client}`;
+    const group = `dlq-${client}`;
     const kafka = kafkajs(suite.broker);
     await createTopic(kafka, topic, PARTITIONS);
     // Message i goes to partition i % 4 at offset floor(i / 4); every 100th is bad.
@@ -130,7 +135,9 @@ describe('dead letters', () => {
       '--metadata-columns',
       'partition,offset',
       '--group',
-      'dlq-test',
+      group,
+      '--client',
+      client,
       '--max-message-bytes',
       String(MAX_BYTES),
       '--unknown-fields',
@@ -144,18 +151,13 @@ describe('dead letters', () => {
     ];
     let proc = startIngestProcess(args);
     const table = new LocalStore(tableDir);
-    await waitFor(
-      'some progress',
-      async () => (await storedTotal(table, 'dlq-test', topic)) > 5000,
-      60_000,
-      100,
-    );
+    await waitFor('some progress', async () => (await storedTotal(table, group, topic)) > 5000, 60_000, 100);
     await kill(proc);
     proc = startIngestProcess(args);
     await sendRange(MESSAGES / 2, MESSAGES);
     await waitFor(
       'more progress',
-      async () => (await storedTotal(table, 'dlq-test', topic)) > MESSAGES * 0.7,
+      async () => (await storedTotal(table, group, topic)) > MESSAGES * 0.7,
       60_000,
       100,
     );
@@ -164,7 +166,7 @@ describe('dead letters', () => {
     await producer.disconnect();
     await waitFor(
       'every message stored',
-      async () => (await storedTotal(table, 'dlq-test', topic)) === MESSAGES,
+      async () => (await storedTotal(table, group, topic)) === MESSAGES,
       120_000,
       200,
     );

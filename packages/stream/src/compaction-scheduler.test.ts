@@ -9,9 +9,11 @@ import {
   readHistory,
   scanSnapshot,
 } from '@weir/delta';
-import { LocalStore } from '@weir/storage';
+import { LocalStore, MemoryStore } from '@weir/storage';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CompactionScheduler, dutyCyclePacer } from './compaction-scheduler.js';
 import { ContinuousSink } from './continuous-sink.js';
+import { SinkMetrics } from './metrics.js';
 import { MicroBatchSink } from './micro-batch-sink.js';
 
 const schema = parseSchema(
@@ -60,14 +62,19 @@ describe('sink auto-compaction', () => {
       await sink.write(recs(i * 10, 10), { src: (i + 1) * 10 });
       await sink.flush();
     }
+    // A compaction runs one at a time and is started by a commit: the next commit after the
+    // running one finishes starts the next round.
+    await sink.compactionIdle();
+    await sink.write(recs(120, 10), { src: 130 });
+    await sink.flush();
     await sink.compactionIdle();
     await sink.close();
     expect(errors).toEqual([]);
     const snap = await loadSnapshot(store);
-    // 12 epochs x 2 partitions = 24 files without compaction.
+    // 13 epochs x 2 partitions = 26 files without compaction.
     expect(snap.files().length).toBeLessThan(12);
-    expect(await ids(store)).toEqual(range(0, 120));
-    expect(snap.appTransactionVersion('src')).toBe(120);
+    expect(await ids(store)).toEqual(range(0, 130));
+    expect(snap.appTransactionVersion('src')).toBe(130);
     const history = await readHistory(store);
     const optimizes = history.filter((h) => h.operation === 'OPTIMIZE');
     expect(optimizes.length).toBeGreaterThan(0);
@@ -99,6 +106,23 @@ describe('sink auto-compaction', () => {
     const history = await readHistory(store);
     expect(history.some((h) => h.operation === 'OPTIMIZE')).toBe(true);
     expect(history.filter((h) => h.operation === 'STREAMING UPDATE').length).toBeGreaterThan(1);
+  });
+
+  it('the pacer rests in proportion to the work it follows, capped', async () => {
+    let t = 0;
+    const pace = dutyCyclePacer(0.25, () => t, 500);
+    const started = performance.now();
+    t = 20; // 20 ms of work -> 60 ms of rest at a 25% duty cycle
+    await pace();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(55);
+    t = 10_020; // a long gap (idle, not work): the rest is capped
+    const again = performance.now();
+    await pace();
+    const rested = performance.now() - again;
+    expect(rested).toBeGreaterThanOrEqual(495);
+    expect(
+      () => new CompactionScheduler(new MemoryStore(), { dutyCycle: 0 }, { metrics: new SinkMetrics() }),
+    ).toThrow(/dutyCycle must be in \(0, 1\]/);
   });
 
   it('is off with autoCompaction: false, and in complete output mode', async () => {

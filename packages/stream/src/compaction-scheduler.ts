@@ -10,9 +10,11 @@
  *   removed is dropped by OPTIMIZE and reported, never retried blindly;
  * - nothing here is awaited on the commit path, and compaction errors are reported through
  *   `onError`, never thrown into the sink;
- * - the encoder's synchronous work per call is kept small (small output row groups, one bin at a
- *   time, decoding on a worker thread when the machine has a second core), so an epoch commit
- *   waiting for the event loop is not held up for long;
+ * - compaction shares the sink's thread without starving it: small output row groups, one bin
+ *   at a time, one input file fetched ahead, small runs, and a duty cycle — after each batch it
+ *   rewrites it sleeps so that it is busy at most `dutyCycle` (default 25%) of the time. (Measured:
+ *   unpaced, a run beside a 100K rows/s sink raised the sink's p99 visibility from ~0.3 s to
+ *   ~2.3 s and its RSS by ~270 MiB);
  * - `stop()` aborts a running compaction: what it had committed stays, the rest is left as
  *   unreferenced files for VACUUM.
  */
@@ -24,14 +26,38 @@ import {
   type OptimizeResult,
   type Snapshot,
 } from '@weir/delta';
-import type { ObjectStore } from '@weir/storage';
+import { type ObjectStore, WeirError } from '@weir/storage';
 import type { SinkMetrics } from './metrics.js';
 
 export interface AutoCompactionOptions extends AutoCompactionThresholds {
   /** Output row group size in Arrow bytes (default 8 MiB): bounds each synchronous encode. */
   rowGroupBytes?: number;
-  /** Decode inputs on a worker thread (default 'auto'). */
+  /** Decode inputs on a worker thread (default false: a second WebAssembly heap costs memory). */
   decodeOnWorker?: boolean | 'auto';
+  /** Largest share of the thread compaction may keep busy, 0 < d <= 1 (default 0.25). */
+  dutyCycle?: number;
+}
+
+/** A sink's compactions are small and frequent rather than large and rare. */
+const SINK_MAX_BYTES_PER_RUN = 64 * 1024 * 1024;
+
+/**
+ * Sleeps after each slice of work so that the work keeps the thread busy at most `duty` of the
+ * time. A rest is capped at `maxRestMs`: the first slice of a run is measured from the end of
+ * the previous run, and a long idle gap must not become a long sleep.
+ */
+export function dutyCyclePacer(
+  duty: number,
+  now: () => number = () => performance.now(),
+  maxRestMs = 500,
+): () => Promise<void> {
+  let sliceStart = now();
+  return async () => {
+    const busy = now() - sliceStart;
+    const rest = duty >= 1 ? 0 : Math.min(maxRestMs, (busy * (1 - duty)) / duty);
+    await new Promise<void>((resolve) => (rest >= 1 ? setTimeout(resolve, rest) : setImmediate(resolve)));
+    sliceStart = now();
+  };
 }
 
 export interface CompactionSchedulerOptions {
@@ -53,13 +79,24 @@ export class CompactionScheduler {
   private stopped = false;
 
   constructor(store: ObjectStore, options: AutoCompactionOptions, scheduler: CompactionSchedulerOptions) {
-    const { rowGroupBytes, decodeOnWorker, ...thresholds } = options;
-    this.policy = new AutoCompactionPolicy(thresholds);
+    const { rowGroupBytes, decodeOnWorker, dutyCycle, ...thresholds } = options;
+    if (dutyCycle !== undefined && !(dutyCycle > 0 && dutyCycle <= 1)) {
+      throw new WeirError(
+        'INVALID_ARGUMENT',
+        `auto-compaction: dutyCycle must be in (0, 1], not ${dutyCycle}`,
+        {
+          details: { option: 'dutyCycle', value: dutyCycle },
+        },
+      );
+    }
+    this.policy = new AutoCompactionPolicy({ maxBytesPerRun: SINK_MAX_BYTES_PER_RUN, ...thresholds });
     this.metrics = scheduler.metrics;
     const execute: OptimizeExecuteOptions = {
       maxConcurrentBins: 1,
       rowGroupBytes: rowGroupBytes ?? 8 * 1024 * 1024,
-      decodeOnWorker: decodeOnWorker ?? 'auto',
+      decodeOnWorker: decodeOnWorker ?? false,
+      prefetch: 1,
+      pace: dutyCyclePacer(dutyCycle ?? 0.25),
       signal: this.abort.signal,
       ...(scheduler.now ? { now: scheduler.now } : {}),
       ...(scheduler.onError ? { onCheckpointError: scheduler.onError } : {}),

@@ -81,6 +81,11 @@ export interface OptimizeExecuteOptions {
   onCommit?: (commit: OptimizeCommit) => void;
   /** `operationParameters.auto` (true when run by an auto-compaction policy). */
   auto?: boolean;
+  /**
+   * Awaited after every batch a bin rewrites: a caller sharing the thread with latency-bound
+   * work (a streaming sink) yields here, so compaction takes only a share of the thread.
+   */
+  pace?: () => Promise<void>;
   signal?: AbortSignal;
   now?: () => number;
 }
@@ -239,11 +244,13 @@ export async function executeOptimize(
           }
           await writer.writeEncoded(next.value.ipc, next.value.rows);
           advance(next.value.rows);
+          await options.pace?.();
         }
       } else {
         for await (const batch of executeScan(store, scan, scanOptions)) {
           await writer.write(batch);
           advance(batch.numRows);
+          await options.pace?.();
         }
       }
       const add = await writer.close(stats);
