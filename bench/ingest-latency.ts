@@ -49,6 +49,8 @@ const SCENARIOS: readonly Scenario[] = [
 
 interface Config {
   rate: number;
+  /** Produced before each measured window, at the same rate (not in the latency figures). */
+  warmupMs: number;
   durationMs: number;
   stores: ('local' | 'radosgw')[];
   sweepRates: number[];
@@ -57,6 +59,7 @@ interface Config {
 
 const FULL: Config = {
   rate: 100_000,
+  warmupMs: 5000,
   durationMs: 30_000,
   stores: ['local', 'radosgw'],
   sweepRates: [50_000, 100_000, 150_000, 200_000],
@@ -64,6 +67,7 @@ const FULL: Config = {
 };
 const QUICK: Config = {
   rate: 20_000,
+  warmupMs: 3000,
   durationMs: 10_000,
   stores: ['local'],
   sweepRates: [],
@@ -82,6 +86,7 @@ function librdkafkaAvailable(): boolean {
 function summary(r: RunResult): JsonObject {
   return {
     latencyMs: { ...r.latency, mean: round(r.latency.mean, 1) },
+    latencyWithWarmupMs: { ...r.latencyWithWarmup, mean: round(r.latencyWithWarmup.mean, 1) },
     produced: r.produced,
     achievedRate: r.achievedRate,
     producerMaxBehindMs: r.producerMaxBehindMs,
@@ -155,6 +160,7 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
         partitions: PARTITIONS,
         rate,
         durationMs,
+        warmupMs: cfg.warmupMs,
         mode: scenario.mode,
         ...(scenario.epochMs !== undefined ? { epochMs: scenario.epochMs } : {}),
         ...(scenario.triggerMs !== undefined ? { triggerMs: scenario.triggerMs } : {}),
@@ -249,6 +255,7 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
       quick: ctx.quick,
       rate: cfg.rate,
       durationMs: cfg.durationMs,
+      warmupMs: cfg.warmupMs,
       partitions: PARTITIONS,
       messageBytes: 200,
       stores: cfg.stores,

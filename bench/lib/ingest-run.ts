@@ -85,6 +85,8 @@ export interface ProducerResult {
   sent: number;
   perPartition: number[];
   elapsedMs: number;
+  /** Wall-clock time of the first send (epoch ms). */
+  startedAtMs: number;
   /** How far the producer fell behind its schedule at worst (a saturated producer). */
   maxBehindMs: number;
 }
@@ -135,6 +137,7 @@ export async function producerMain(): Promise<void> {
     sent,
     perPartition,
     elapsedMs: Date.now() - started,
+    startedAtMs: started,
     maxBehindMs: Math.round(maxBehindMs),
   };
   process.send!(result, () => process.exit(0));
@@ -172,6 +175,8 @@ export interface RunSpec {
   partitions: number;
   rate: number;
   durationMs: number;
+  /** Produced first at the same rate and left out of `latency` (JIT, first files, first compaction). */
+  warmupMs: number;
   mode: 'continuous' | 'microbatch';
   epochMs?: number;
   triggerMs?: number;
@@ -187,7 +192,10 @@ export interface RunSpec {
 
 export interface RunResult {
   name: string;
+  /** Rows produced after the warm-up. */
   latency: Percentiles;
+  /** Every row, the warm-up included. */
+  latencyWithWarmup: Percentiles;
   /** Per-row latency counts, for merging and charts. */
   series: { bucketMs: number; max: number[]; mean: number[] };
   produced: number;
@@ -280,7 +288,7 @@ export async function runOnce(spec: RunSpec, log: (m: string) => void): Promise<
       topic: spec.topic,
       partitions: spec.partitions,
       rate: spec.rate,
-      durationMs: spec.durationMs,
+      durationMs: spec.warmupMs + spec.durationMs,
     });
     const drainStart = Date.now();
     const drainDeadline = drainStart + 120_000 + (spec.triggerMs ?? 0) * 2;
@@ -294,11 +302,12 @@ export async function runOnce(spec: RunSpec, log: (m: string) => void): Promise<
     child.kill('SIGTERM');
     const code = await exited;
     if (code !== 0) throw new Error(`${spec.name}: ingest exited ${code}: ${stderr.slice(-2000)}`);
-    const back = await readBack(spec.store, produced, spec.bucketMs);
+    const back = await readBack(spec.store, produced, spec.bucketMs, produced.startedAtMs + spec.warmupMs);
     const wallS = (back.lastCommitTs - back.firstEventMs) / 1000;
     return {
       name: spec.name,
       latency: back.latency.summary(),
+      latencyWithWarmup: back.all.summary(),
       series: back.series,
       produced: produced.sent,
       achievedRate: Math.round(produced.sent / (produced.elapsedMs / 1000)),
@@ -319,6 +328,7 @@ export async function runOnce(spec: RunSpec, log: (m: string) => void): Promise<
 
 interface ReadBack {
   latency: MsHistogram;
+  all: MsHistogram;
   series: { bucketMs: number; max: number[]; mean: number[] };
   commits: number;
   files: number;
@@ -330,7 +340,12 @@ interface ReadBack {
 }
 
 /** Latency of every row from the table's log and data files; exactly-once by (partition, offset). */
-async function readBack(store: ObjectStore, produced: ProducerResult, bucketMs: number): Promise<ReadBack> {
+async function readBack(
+  store: ObjectStore,
+  produced: ProducerResult,
+  bucketMs: number,
+  measuredFromMs: number,
+): Promise<ReadBack> {
   const listing = await listLog(store);
   const seen = produced.perPartition.map((n) => new Uint8Array(n));
   const latency = new MsHistogram();
@@ -339,6 +354,7 @@ async function readBack(store: ObjectStore, produced: ProducerResult, bucketMs: 
   const count: number[] = [];
   const out: ReadBack = {
     latency,
+    all: new MsHistogram(),
     series: { bucketMs, max: [], mean: [] },
     commits: 0,
     files: 0,
@@ -378,7 +394,8 @@ async function readBack(store: ObjectStore, produced: ProducerResult, bucketMs: 
         const eventMs = Math.floor(times.at(i) / 1000);
         out.firstEventMs = Math.min(out.firstEventMs, eventMs);
         const ms = Math.max(0, ts - eventMs);
-        latency.add(ms);
+        out.all.add(ms);
+        if (eventMs >= measuredFromMs) latency.add(ms);
         out.rows++;
         const marks = seen[parts[i]!];
         const o = offs.at(i);
