@@ -102,10 +102,14 @@ function summary(r: RunResult): JsonObject {
 }
 
 async function run(ctx: BenchContext): Promise<BenchResult> {
-  const cfg = ctx.quick ? QUICK : FULL;
-  const clients: ('kafkajs' | 'librdkafka')[] = librdkafkaAvailable()
+  const sized = ctx.quick ? QUICK : FULL;
+  // Overrides for experiments: WEIR_INGEST_LATENCY_RATE (msgs/s), WEIR_INGEST_LATENCY_CLIENTS.
+  const cfg: Config = { ...sized, rate: Number(process.env.WEIR_INGEST_LATENCY_RATE ?? sized.rate) };
+  const available: ('kafkajs' | 'librdkafka')[] = librdkafkaAvailable()
     ? ['kafkajs', 'librdkafka']
     : ['kafkajs'];
+  const wanted = process.env.WEIR_INGEST_LATENCY_CLIENTS?.split(',');
+  const clients = wanted ? available.filter((c) => wanted.includes(c)) : available;
   const dir = await makeTempDir('weir-bench-ingest');
   ctx.defer(() => removeDir(dir));
   const broker = await startBroker({});
