@@ -174,7 +174,10 @@ describe('weir ingest (the command)', () => {
     ]
       .map((a) => `'${a}'`)
       .join(' ');
-    const child = spawn('script', ['-qefc', command, '/dev/null'], {
+    // `exec`: no shell stays between the pty and weir, so Ctrl-C reaches weir alone (a
+    // non-interactive dash in the foreground group would die of the SIGINT and script would
+    // report 130 whatever weir did).
+    const child = spawn('script', ['-qefc', `exec ${command}`, '/dev/null'], {
       cwd: REPO_ROOT,
       stdio: ['pipe', 'pipe', 'pipe'],
     });

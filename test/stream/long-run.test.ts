@@ -62,19 +62,24 @@ describe(`continuous sink, ${DURATION_S} s at ${EPOCH_MS} ms epochs`, () => {
         onBackgroundError: (err, what) => errors.push({ what, err }),
       });
       const commitTimes: number[] = [];
+      const started = Date.now();
       sink.onEpochCommitted((e) => {
         commitTimes.push(e.timestamp);
       });
       let maxLiveFiles = 0;
       let maxLogFiles = 0;
+      // The largest live file count seen in each minute: bounded means flat, not growing.
+      const liveFilesByMinute: number[] = [];
       const sampler = setInterval(() => {
-        maxLiveFiles = Math.max(maxLiveFiles, sink.snapshot().files().length);
+        const live = sink.snapshot().files().length;
+        const minute = Math.floor((Date.now() - started) / 60_000);
+        liveFilesByMinute[minute] = Math.max(liveFilesByMinute[minute] ?? 0, live);
+        maxLiveFiles = Math.max(maxLiveFiles, live);
         void listAll(store, '_delta_log/').then((l) => {
           maxLogFiles = Math.max(maxLogFiles, l.length);
         });
       }, 1000);
 
-      const started = Date.now();
       let next = 0;
       const tick = 50;
       while (Date.now() - started < DURATION_S * 1000) {
@@ -103,10 +108,16 @@ describe(`continuous sink, ${DURATION_S} s at ${EPOCH_MS} ms epochs`, () => {
       expect(ids.length).toBe(next);
       for (let i = 0; i < ids.length; i++) if (ids[i] !== i) expect.fail(`row ${i} is missing or duplicated`);
 
-      // Without compaction every epoch adds a file per country.
+      // Without compaction every epoch adds a file per country. With it, a partition is
+      // compacted once it holds MIN_SMALL_FILES small files, and the inputs of a run stay live
+      // until its commit while new epochs keep adding files; a run paced to a quarter of the
+      // thread takes longer on a loaded machine (the CI runs three suites on two cores), so up
+      // to three triggers' worth per partition may be live at once. Measured: 220 on a quiet
+      // machine, 432 under the full suite.
       const uncompacted = commitTimes.length * COUNTRIES.length;
-      const fileBound = COUNTRIES.length * 2 * MIN_SMALL_FILES;
+      const fileBound = COUNTRIES.length * 3 * MIN_SMALL_FILES;
       expect(maxLiveFiles).toBeLessThanOrEqual(fileBound);
+      expect(snapshot.files().length).toBeLessThanOrEqual(fileBound);
 
       // The log: a checkpoint within two intervals of the head, and nothing older than the
       // retention (plus a minute of slack for the cleanup cadence) below it.
@@ -138,6 +149,7 @@ describe(`continuous sink, ${DURATION_S} s at ${EPOCH_MS} ms epochs`, () => {
             liveFilesAtEnd: snapshot.files().length,
             filesWithoutCompaction: uncompacted,
             fileBound,
+            liveFilesByMinute,
             maxLogFiles,
             logFilesAtEnd: log.length,
             lastCheckpoint: last.version,

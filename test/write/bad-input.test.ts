@@ -130,6 +130,16 @@ describe('bad input to writes', () => {
     await expect(loadSnapshot(store)).rejects.toMatchObject({ code: 'NOT_A_DELTA_TABLE' });
   });
 
+  it('hidden objects (another writer probing conditional writes, _SUCCESS markers) do not block creating the table', async () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, '_weir_conditional_write_check'));
+    writeFileSync(path.join(dir, '_weir_conditional_write_check', '0f0e0d0c'), 'probe');
+    writeFileSync(path.join(dir, '_SUCCESS'), '');
+    const store = new LocalStore(dir);
+    await writeTable(store, tableFromArrays({ id: Int32Array.from([1]) }));
+    expect((await loadSnapshot(store)).files()).toHaveLength(1);
+  });
+
   it('orphan data files of a create that crashed do not block creating the table', async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'part-0f0e0d0c-0b0a-4908-8706-050403020100.zstd.parquet'), 'partial');

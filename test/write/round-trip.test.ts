@@ -14,7 +14,6 @@ import {
   loadSnapshot,
   parseSchema,
   RecordBatchBuilder,
-  type StructType,
   scanSnapshot,
   writeTable,
 } from '@weir/delta';

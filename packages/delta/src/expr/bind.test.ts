@@ -1,7 +1,6 @@
 import { isWeirError } from '@weir/storage';
 import { describe, expect, it } from 'vitest';
 import type { DataType, StructField, StructType } from '../schema/types.js';
-import type { BoundExpr } from './ast.js';
 import { bindPredicate } from './bind.js';
 import { parsePredicate } from './parse.js';
 

@@ -7,7 +7,11 @@
  * Rules: a file is small when it is below `smallFileSize` (default: half the target size) or
  * carries a deletion vector; a partition is due when it holds at least `minSmallFiles` (default
  * 50) small files; a run rewrites at most `maxBytesPerRun` (default 512 MiB) of input, partitions
- * with the most small files first, so a sink's background work stays bounded.
+ * with the most small files first, so a sink's background work stays bounded. Bins are
+ * size-tiered (`tierRatio`, default 2, see optimize-plan.ts): a file that earlier runs grew is
+ * rewritten only once about as many new bytes have gathered beside it, so a partition that
+ * streams for hours is not rewritten whole every few seconds (a partition's rows are rewritten
+ * O(log n) times, and a run's cost stays near the size of what arrived since the last one).
  */
 import { WeirError } from '@weir/storage';
 import type { AddAction } from '../actions/types.js';
@@ -23,10 +27,13 @@ export interface AutoCompactionThresholds {
   minSmallFiles?: number;
   /** Input bytes one run may rewrite (default 512 MiB). */
   maxBytesPerRun?: number;
+  /** A file joins a bin only while at most this many times the bin's bytes (default 2; Infinity: no tiers). */
+  tierRatio?: number;
 }
 
 export const DEFAULT_MIN_SMALL_FILES = 50;
 export const DEFAULT_AUTO_MAX_BYTES_PER_RUN = 512 * 1024 * 1024;
+export const DEFAULT_TIER_RATIO = 2;
 
 function check(name: string, v: number | undefined): void {
   if (v !== undefined && (!Number.isSafeInteger(v) || v < 1)) {
@@ -44,6 +51,16 @@ export class AutoCompactionPolicy {
     check('smallFileSize', thresholds.smallFileSize);
     check('minSmallFiles', thresholds.minSmallFiles);
     check('maxBytesPerRun', thresholds.maxBytesPerRun);
+    const ratio = thresholds.tierRatio;
+    if (ratio !== undefined && !(ratio >= 1)) {
+      throw new WeirError(
+        'INVALID_ARGUMENT',
+        `auto-compaction: tierRatio must be a number >= 1, not ${ratio}`,
+        {
+          details: { option: 'tierRatio', value: ratio },
+        },
+      );
+    }
     this.thresholds = { ...thresholds };
   }
 
@@ -55,6 +72,7 @@ export class AutoCompactionPolicy {
       smallFileSize: this.thresholds.smallFileSize ?? Math.max(1, Math.floor(targetSize / 2)),
       minSmallFiles: this.thresholds.minSmallFiles ?? DEFAULT_MIN_SMALL_FILES,
       maxBytesPerRun: this.thresholds.maxBytesPerRun ?? DEFAULT_AUTO_MAX_BYTES_PER_RUN,
+      tierRatio: this.thresholds.tierRatio ?? DEFAULT_TIER_RATIO,
     };
   }
 
@@ -87,6 +105,7 @@ export class AutoCompactionPolicy {
       minFileSize: t.smallFileSize,
       minFilesPerPartition: t.minSmallFiles,
       maxBytesPerRun: t.maxBytesPerRun,
+      ...(Number.isFinite(t.tierRatio) ? { tierRatio: t.tierRatio } : {}),
     });
     return plan.bins.length > 0 ? plan : undefined;
   }

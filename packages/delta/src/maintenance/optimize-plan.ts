@@ -11,12 +11,18 @@
  *   into bins whose input bytes stay within the target size (default `delta.targetFileSize`,
  *   else 128 MiB); stream order keeps time-clustered data together, so the output's min/max
  *   stats stay selective. A file larger than the target gets a bin of its own.
+ * - With `tierRatio` (continuous compaction), candidates are instead taken smallest first and a
+ *   file joins the open bin only while it is at most `tierRatio` times the bin's bytes so far:
+ *   a file that earlier runs already grew waits until enough new bytes have gathered, instead
+ *   of being rewritten with every handful of new files (each row is rewritten a logarithmic,
+ *   not linear, number of times as a partition grows); a bin's files are then put in stream order.
  * - A bin with fewer than `minInputFiles` files (default 2) is dropped, unless a file in it has
  *   a deletion vector; a partition with fewer than `minFilesPerPartition` candidates is skipped.
  * - With `maxBytesPerRun`, bins are chosen by most input files first until the budget is spent
  *   (the first one always, so a run makes progress); the rest are deferred (counted).
  * Invariants: every bin's files share one partition (identical `partitionValues`); a file is in at
- * most one bin; bins come in a deterministic order (partition, then stream order); the plan never
+ * most one bin; bins come in a deterministic order (partition, then stream order, or size order
+ * with `tierRatio`); the plan never
  * reads storage.
  */
 import { WeirError } from '@weir/storage';
@@ -45,6 +51,8 @@ export interface OptimizePlanOptions {
   minFilesPerPartition?: number;
   /** At most this many input bytes per run (bins with the most files first). */
   maxBytesPerRun?: number;
+  /** Size-tiered bins: a file joins a bin only while at most this many times its bytes (>= 1). */
+  tierRatio?: number;
 }
 
 export interface OptimizeBin {
@@ -189,6 +197,8 @@ function makeBin(files: AddAction[], id: number): OptimizeBin {
 const streamOrder = (a: AddAction, b: AddAction) =>
   a.modificationTime - b.modificationTime || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
+const bySize = (a: AddAction, b: AddAction) => a.size - b.size || streamOrder(a, b);
+
 /** Plans the bins of an OPTIMIZE over `snapshot`. Pure. */
 export function planOptimize(snapshot: Snapshot, options: OptimizePlanOptions = {}): OptimizePlan {
   const table = snapshot.table;
@@ -200,6 +210,10 @@ export function planOptimize(snapshot: Snapshot, options: OptimizePlanOptions = 
     options.maxBytesPerRun === undefined
       ? Number.POSITIVE_INFINITY
       : positiveInt(table, 'maxBytesPerRun', options.maxBytesPerRun, 1);
+  const tierRatio = options.tierRatio;
+  if (tierRatio !== undefined && !(tierRatio >= 1)) {
+    throw invalid(table, 'tierRatio', tierRatio, 'must be a number >= 1');
+  }
   const predicate = options.where !== undefined ? bindPartitionPredicate(snapshot, options.where) : undefined;
   const valuesOf = predicate ? partitionValueGetter(snapshot) : undefined;
 
@@ -236,12 +250,15 @@ export function planOptimize(snapshot: Snapshot, options: OptimizePlanOptions = 
     let bytes = 0;
     const close = () => {
       const keep = current.length >= minInputFiles || current.some((f) => f.deletionVector !== undefined);
-      if (current.length > 0 && keep) bins.push(makeBin(current, bins.length));
+      if (current.length > 0 && keep) bins.push(makeBin(current.sort(streamOrder), bins.length));
       current = [];
       bytes = 0;
     };
-    for (const f of candidates) {
-      if (current.length > 0 && bytes + f.size > targetSize) close();
+    const order = tierRatio === undefined ? candidates : [...candidates].sort(bySize);
+    for (const f of order) {
+      const full = bytes + f.size > targetSize;
+      const outgrown = tierRatio !== undefined && f.size > tierRatio * bytes;
+      if (current.length > 0 && (full || outgrown)) close();
       current.push(f);
       bytes += f.size;
     }

@@ -107,15 +107,23 @@ export async function tryLoadSnapshot(store: ObjectStore): Promise<Snapshot | un
 
 const ORPHAN_DATA_FILE = /^part-[0-9a-f-]{36}\.(zstd|snappy|uncompressed)\.parquet$/;
 
+/** Hidden paths (a leading `_` or `.` in the first or last segment) that no Delta reader reads. */
+function isHidden(key: string): boolean {
+  const segments = key.split('/');
+  return /^[_.]/.test(segments[0] ?? '') || /^[_.]/.test(segments.at(-1) ?? '');
+}
+
 /**
  * Refuses to create a table in a location that already holds objects but no Delta log (a
  * plain Parquet folder, another tool's data): adopting it would hide or mix foreign files.
+ * Hidden objects (`_delta_log/`, a concurrent writer's conditional-write probe, `_SUCCESS`
+ * markers, `.crc` files) are not data and do not make a location foreign.
  */
 export async function assertEmptyLocation(store: ObjectStore): Promise<void> {
   for await (const meta of store.list('')) {
     // Weir data files left by a create that crashed before its first commit are not foreign.
     const name = meta.key.slice(meta.key.lastIndexOf('/') + 1);
-    if (meta.key.startsWith('_delta_log/') || ORPHAN_DATA_FILE.test(name)) continue;
+    if (isHidden(meta.key) || ORPHAN_DATA_FILE.test(name)) continue;
     throw new WeirError(
       'NOT_A_DELTA_TABLE',
       `${store.root} is not a Delta table (no _delta_log/) but is not empty either (e.g. ${meta.key}); refusing to create a table there`,

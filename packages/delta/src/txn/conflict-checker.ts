@@ -85,7 +85,7 @@ function addMayMatch(add: AddAction, predicate: BoundPredicate, fp: TransactionF
   const typeAt = (path: readonly string[]): DataType | undefined => {
     let t: DataType | undefined = types.get(path[0]!);
     for (const p of path.slice(1)) {
-      if (!t || t.type !== 'struct') return undefined;
+      if (t?.type !== 'struct') return undefined;
       t = t.fields.find((f) => f.name === p)?.type;
     }
     return t;
