@@ -12,6 +12,7 @@
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -79,6 +80,11 @@ export interface ProducerSpec {
   partitions: number;
   rate: number;
   durationMs: number;
+  /**
+   * kafkajs, or librdkafka's native producer (not its KafkaJS layer): the producer shares the
+   * two cores with the broker and the ingest, and kafkajs spends about a core at 55K msgs/s.
+   */
+  client: 'kafkajs' | 'librdkafka';
 }
 
 export interface ProducerResult {
@@ -89,13 +95,14 @@ export interface ProducerResult {
   startedAtMs: number;
   /** How far the producer fell behind its schedule at worst (a saturated producer). */
   maxBehindMs: number;
+  /** CPU seconds (user + system) the producer process spent. */
+  cpuSeconds: number;
 }
 
-/** The producer child's main: sends on schedule, never drops, reports over IPC. */
-export async function producerMain(): Promise<void> {
-  const spec = await new Promise<ProducerSpec>((resolve) =>
-    process.once('message', (m) => resolve(m as ProducerSpec)),
-  );
+/** A sender of one chunk of messages, each with its partition, resolved once accepted (acks=1). */
+type SendChunk = (byPartition: string[][]) => Promise<void>;
+
+async function kafkajsSender(spec: ProducerSpec): Promise<{ send: SendChunk; close: () => Promise<void> }> {
   const kafka = new Kafka({
     brokers: [spec.bootstrap],
     clientId: 'bench-producer',
@@ -103,6 +110,90 @@ export async function producerMain(): Promise<void> {
   });
   const producer = kafka.producer();
   await producer.connect();
+  return {
+    send: async (byPartition) => {
+      await producer.sendBatch({
+        acks: 1,
+        topicMessages: byPartition
+          .map((values, partition) => ({
+            topic: spec.topic,
+            messages: values.map((value) => ({ partition, value })),
+          }))
+          .filter((t) => t.messages.length > 0),
+      });
+    },
+    close: () => producer.disconnect(),
+  };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: optional native module without static types
+type RdProducer = any;
+
+/**
+ * librdkafka's own producer: `produce` queues a message in native memory and returns; delivery
+ * failures arrive as reports (counted: a lost message would fail the exactly-once check anyway)
+ * and `flush` waits for the queue to drain.
+ */
+async function librdkafkaSender(
+  spec: ProducerSpec,
+): Promise<{ send: SendChunk; close: () => Promise<void> }> {
+  const mod = createRequire(import.meta.url)('@confluentinc/kafka-javascript') as {
+    Producer: new (conf: Record<string, unknown>) => RdProducer;
+  };
+  const producer: RdProducer = new mod.Producer({
+    'metadata.broker.list': spec.bootstrap,
+    'client.id': 'bench-producer',
+    acks: 1,
+    'linger.ms': 5,
+    'batch.num.messages': 10_000,
+    'queue.buffering.max.messages': 1_000_000,
+    'queue.buffering.max.kbytes': 1_048_576,
+    dr_cb: true,
+  });
+  let failed: unknown;
+  producer.on('delivery-report', (err: unknown) => {
+    if (err) failed ??= err;
+  });
+  await new Promise<void>((resolve, reject) => {
+    producer.once('ready', () => resolve());
+    producer.once('connection.failure', reject);
+    producer.connect();
+  });
+  producer.setPollInterval(20);
+  const QUEUE_FULL = -184;
+  return {
+    send: async (byPartition) => {
+      for (let partition = 0; partition < byPartition.length; partition++) {
+        for (const value of byPartition[partition]!) {
+          for (;;) {
+            try {
+              producer.produce(spec.topic, partition, Buffer.from(value), null, null);
+              break;
+            } catch (err) {
+              if ((err as { code?: number }).code !== QUEUE_FULL) throw err;
+              await new Promise((r) => setTimeout(r, 5));
+            }
+          }
+        }
+      }
+      if (failed !== undefined) throw failed;
+    },
+    close: async () => {
+      await new Promise<void>((resolve, reject) =>
+        producer.flush(60_000, (err: unknown) => (err ? reject(err) : resolve())),
+      );
+      if (failed !== undefined) throw failed;
+      await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+    },
+  };
+}
+
+/** The producer child's main: sends on schedule, never drops, reports over IPC. */
+export async function producerMain(): Promise<void> {
+  const spec = await new Promise<ProducerSpec>((resolve) =>
+    process.once('message', (m) => resolve(m as ProducerSpec)),
+  );
+  const producer = spec.client === 'librdkafka' ? await librdkafkaSender(spec) : await kafkajsSender(spec);
   const perPartition = new Array<number>(spec.partitions).fill(0);
   const started = Date.now();
   const total = Math.floor((spec.rate * spec.durationMs) / 1000);
@@ -114,31 +205,25 @@ export async function producerMain(): Promise<void> {
     if (due > sent) {
       // At most 200 ms of messages per send: a stalled producer catches up in steps.
       const upTo = Math.min(due, sent + Math.ceil(spec.rate / 5));
-      const byPartition: { partition: number; value: string }[][] = Array.from(
-        { length: spec.partitions },
-        () => [],
-      );
+      const byPartition: string[][] = Array.from({ length: spec.partitions }, () => []);
       const now = Date.now();
-      for (let id = sent; id < upTo; id++)
-        byPartition[id % spec.partitions]!.push({ partition: id % spec.partitions, value: message(id, now) });
-      await producer.sendBatch({
-        acks: 1,
-        topicMessages: byPartition
-          .filter((m) => m.length > 0)
-          .map((messages) => ({ topic: spec.topic, messages })),
-      });
+      for (let id = sent; id < upTo; id++) byPartition[id % spec.partitions]!.push(message(id, now));
+      await producer.send(byPartition);
       for (let p = 0; p < spec.partitions; p++) perPartition[p]! += byPartition[p]!.length;
       maxBehindMs = Math.max(maxBehindMs, ((due - upTo) / spec.rate) * 1000);
       sent = upTo;
     } else await new Promise((r) => setTimeout(r, TICK_MS));
   }
-  await producer.disconnect();
+  await producer.close();
+  const elapsedMs = Date.now() - started;
+  const cpu = process.cpuUsage();
   const result: ProducerResult = {
     sent,
     perPartition,
-    elapsedMs: Date.now() - started,
+    elapsedMs,
     startedAtMs: started,
     maxBehindMs: Math.round(maxBehindMs),
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
   };
   process.send!(result, () => process.exit(0));
 }
@@ -181,6 +266,8 @@ export interface RunSpec {
   epochMs?: number;
   triggerMs?: number;
   client: 'kafkajs' | 'librdkafka';
+  /** The bench producer's client (see ProducerSpec). */
+  producerClient: 'kafkajs' | 'librdkafka';
   /** A local directory or an s3:// URI for the table. */
   table: string;
   store: ObjectStore;
@@ -201,6 +288,7 @@ export interface RunResult {
   produced: number;
   achievedRate: number;
   producerMaxBehindMs: number;
+  producerCpuSeconds: number;
   ingestRowsPerSec: number;
   commits: number;
   files: number;
@@ -289,6 +377,7 @@ export async function runOnce(spec: RunSpec, log: (m: string) => void): Promise<
       partitions: spec.partitions,
       rate: spec.rate,
       durationMs: spec.warmupMs + spec.durationMs,
+      client: spec.producerClient,
     });
     const drainStart = Date.now();
     const drainDeadline = drainStart + 120_000 + (spec.triggerMs ?? 0) * 2;
@@ -312,6 +401,7 @@ export async function runOnce(spec: RunSpec, log: (m: string) => void): Promise<
       produced: produced.sent,
       achievedRate: Math.round(produced.sent / (produced.elapsedMs / 1000)),
       producerMaxBehindMs: produced.maxBehindMs,
+      producerCpuSeconds: Math.round(produced.cpuSeconds * 10) / 10,
       ingestRowsPerSec: Math.round(back.rows / Math.max(0.001, wallS)),
       commits: back.commits,
       files: back.files,
