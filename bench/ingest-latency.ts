@@ -9,7 +9,8 @@
  * Scenarios, same data and same run: continuous (250 ms epochs) vs microbatch (1 s and 10 s
  * triggers), with the kafkajs and the librdkafka client (when installed), on local disk and on
  * radosgw (full runs). Then a rate sweep of continuous mode on local disk per client: the
- * highest rate whose achieved rate is >= 95% of the target and whose p99 stays under 1 s.
+ * highest rate whose achieved rate is >= 95% of the target and whose p99 stays under 1 s (one
+ * bisection step between the last pass and the first failure).
  * Producer, broker and ingest share this 2-core machine, as the issue's targets assume; the
  * producer is librdkafka's native one when installed (kafkajs otherwise), the cheapest on CPU.
  *
@@ -220,13 +221,13 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
     }
   }
 
-  // Rate sweep: continuous, local disk.
+  // Rate sweep: continuous, local disk; one bisection step between the last pass and the first
+  // failure.
   const sweep: Record<string, JsonObject> = {};
   for (const client of clients) {
     const steps: JsonObject[] = [];
     let best = 0;
-    for (const rate of cfg.sweepRates) {
-      if (ctx.signal.aborted) break;
+    const step = async (rate: number): Promise<boolean> => {
       const r = await once('local', client, SCENARIOS[0]!, rate, cfg.sweepDurationMs);
       const pass = r.achievedRate >= rate * 0.95 && r.latency.p99 < TARGET_P99_MS;
       steps.push({
@@ -235,10 +236,19 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
         p50: r.latency.p50,
         p99: r.latency.p99,
         achievedRate: r.achievedRate,
+        ingestRowsPerSec: r.ingestRowsPerSec,
+        cpuCoresBusy: r.cpuCoresBusy,
         peakRssBytes: r.peakRssBytes,
       });
-      if (!pass) break;
-      best = rate;
+      if (pass) best = Math.max(best, rate);
+      return pass;
+    };
+    for (const rate of cfg.sweepRates) {
+      if (ctx.signal.aborted) break;
+      if (await step(rate)) continue;
+      const between = Math.round((best + rate) / 2 / 1000) * 1000;
+      if (best > 0 && between > best && between < rate && !ctx.signal.aborted) await step(between);
+      break;
     }
     if (cfg.sweepRates.length > 0) sweep[client] = { highestRateWithP99Under1s: best, steps };
   }

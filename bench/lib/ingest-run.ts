@@ -334,6 +334,8 @@ export async function runOnce(spec: RunSpec, log: (m: string) => void): Promise<
       : ['--trigger-ms', String(spec.triggerMs ?? 1000)]),
     '--session-timeout-ms',
     '10000',
+    // WEIR_INGEST_LATENCY_AUTOCOMPACTION=off: how much of the ingest's CPU compaction takes.
+    ...(process.env.WEIR_INGEST_LATENCY_AUTOCOMPACTION === 'off' ? ['--no-auto-compaction'] : []),
   ];
   // WEIR_INGEST_LATENCY_NODE_ARGS: extra node flags for the ingest process (e.g. --cpu-prof).
   const nodeArgs = (process.env.WEIR_INGEST_LATENCY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
