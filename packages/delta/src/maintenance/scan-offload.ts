@@ -11,11 +11,10 @@
  * the error; `close()` terminates the worker. Running from TypeScript sources (development), the
  * worker registers tsx itself and resolves workspace packages with the `@weir/source` condition.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { NotFoundError, type ObjectStore, WeirError } from '@weir/storage';
 import type { ScanPlan } from '../scan/scan-plan.js';
+import { startModuleWorker } from '../util/module-worker.js';
 import type { FileLayout } from './compaction-writer.js';
 
 export interface WireError {
@@ -112,23 +111,8 @@ export class ScanOffload {
 
   /** Starts a worker; undefined when none can be started here. */
   static async start(): Promise<ScanOffload | undefined> {
-    let worker: Worker;
-    try {
-      const ext = path.extname(fileURLToPath(import.meta.url));
-      const entry = new URL(`./scan-worker${ext}`, import.meta.url);
-      if (ext === '.ts') {
-        // Development: `--import` preloads do not reach workers, so register tsx from inside.
-        const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
-        const execArgv = process.execArgv.some((a) => a.includes('@weir/source'))
-          ? process.execArgv
-          : [...process.execArgv, '--conditions=@weir/source'];
-        worker = new Worker(boot, { eval: true, execArgv });
-      } else {
-        worker = new Worker(entry);
-      }
-    } catch {
-      return undefined;
-    }
+    const worker = startModuleWorker(import.meta.url, 'scan-worker');
+    if (worker === undefined) return undefined;
     const ready = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), START_TIMEOUT_MS);
       worker.once('message', (msg: FromWorker) => {

@@ -19,11 +19,10 @@
  *   resolves workspace packages with the `@weir/source` condition, as the scan offload does.
  */
 import { availableParallelism } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { WeirError } from '@weir/storage';
 import { type RecordBatch, Table, tableToIPC } from 'apache-arrow';
+import { startModuleWorker } from '../util/module-worker.js';
 import type { EncodeSettings, ParquetFileContext } from './parquet-file.js';
 
 export type ToEncoder =
@@ -75,23 +74,8 @@ class EncodeWorker {
   }
 
   static async start(onGone: (w: EncodeWorker) => void): Promise<EncodeWorker | undefined> {
-    let worker: Worker;
-    try {
-      const ext = path.extname(fileURLToPath(import.meta.url));
-      const entry = new URL(`./encode-worker${ext}`, import.meta.url);
-      if (ext === '.ts') {
-        // Development: `--import` preloads do not reach workers, so register tsx from inside.
-        const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
-        const execArgv = process.execArgv.some((a) => a.includes('@weir/source'))
-          ? process.execArgv
-          : [...process.execArgv, '--conditions=@weir/source'];
-        worker = new Worker(boot, { eval: true, execArgv });
-      } else {
-        worker = new Worker(entry);
-      }
-    } catch {
-      return undefined;
-    }
+    const worker = startModuleWorker(import.meta.url, 'encode-worker');
+    if (worker === undefined) return undefined;
     const ready = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), START_TIMEOUT_MS);
       timer.unref();
