@@ -27,13 +27,7 @@ import { AvroDecoder } from '../decode/avro.js';
 import { parsePartitionSpec } from '../decode/derived-columns.js';
 import { MessageDecoder, type Rejected } from '../decode/message-decoder.js';
 import { DEFAULT_METADATA_PREFIX } from '../decode/metadata-columns.js';
-import {
-  checkSize,
-  DEFAULT_MAX_MESSAGE_BYTES,
-  decodeJson,
-  decodeRaw,
-  valueText,
-} from '../decode/value-decoder.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../decode/value-decoder.js';
 import {
   createConsumer,
   type KafkaClientKind,
@@ -47,20 +41,16 @@ import { DeadLetterWriter } from './dead-letters.js';
 import { LatencyWindow } from './latency-window.js';
 import { IngestMetrics } from './metrics.js';
 import { PartitionTracker } from './partition-tracker.js';
+import { SchemaInference } from './schema-inference.js';
 import {
   createMainTable,
   ensureDeadLetterTable,
-  inferPayloadSchema,
   resolveLayout,
   type TableLayout,
   tryLoad,
 } from './tables.js';
 import type { IngestEvent, IngestMode, IngestOptions, IngestState, IngestStatus } from './types.js';
 
-/** Messages sampled before a schema is inferred (or fewer, after INFER_WAIT_MS). */
-const INFER_SAMPLE = 1000;
-const INFER_WAIT_MS = 3000;
-const INFER_MAX_HELD = 100_000;
 /** Codes after which the sink is reopened and partitions re-read from the table. */
 const RECOVERABLE = new Set(['POSITION_CONFLICT', 'POSITION_REGRESSION', 'COMMIT_CONFLICT', 'SINK_CLOSED']);
 
@@ -95,9 +85,9 @@ export class Ingest {
   private readonly latency = new LatencyWindow();
   private readonly committedPositions = new Map<string, number>();
   private chain: Promise<unknown> = Promise.resolve();
-  private inference:
-    | { batches: SourceBatch[]; messages: number; timer?: NodeJS.Timeout | undefined }
-    | undefined;
+  /** Group offset commits (monitoring only), chained in table-commit order. */
+  private offsetCommits: Promise<void> = Promise.resolve();
+  private inference: SchemaInference | undefined;
   private rowsCommitted = 0;
   private deadLetterCount = 0;
   private lastCommit: IngestStatus['lastCommit'];
@@ -158,8 +148,14 @@ export class Ingest {
     }
     const existing = await tryLoad(o.table);
     if (!existing) {
-      if (o.schema === 'infer') this.inference = { batches: [], messages: 0 };
-      else if (o.schema) await this.createTable(o.schema, false);
+      if (o.schema === 'infer') {
+        this.inference = new SchemaInference({
+          table: o.table.root,
+          format: o.format ?? 'json',
+          maxMessageBytes: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+          avro: this.avro,
+        });
+      } else if (o.schema) await this.createTable(o.schema, false);
       else {
         throw new WeirError(
           'TABLE_NOT_FOUND',
@@ -456,7 +452,12 @@ export class Ingest {
         );
       }
     }
-    if (offsets.length > 0) void this.consumer?.commitOffsets(offsets).catch(() => {});
+    if (offsets.length > 0 && this.consumer) {
+      const consumer = this.consumer;
+      // One at a time, in commit order, so a slow older commit never lands over a newer one;
+      // a graceful stop waits for the last before it leaves the group.
+      this.offsetCommits = this.offsetCommits.then(() => consumer.commitOffsets(offsets)).catch(() => {});
+    }
   }
 
   // --- recovery -------------------------------------------------------------------------------
@@ -515,7 +516,7 @@ export class Ingest {
     this.state = 'failed';
     this.error = errorText(err);
     this.log({ event: 'failed', code: errorCode(err), message: this.error });
-    if (this.inference?.timer) clearTimeout(this.inference.timer);
+    this.inference?.cancel();
     await this.sink?.close().catch(() => {});
     await this.consumer?.disconnect().catch(() => {});
     this.rejectDone(err);
@@ -524,69 +525,25 @@ export class Ingest {
   // --- schema inference -----------------------------------------------------------------------
 
   private async collectForInference(batch: SourceBatch): Promise<void> {
-    const inference = this.inference!;
-    inference.batches.push(batch);
-    inference.messages += batch.messages.length;
-    inference.timer ??= setTimeout(() => void this.serial(() => this.finishInference()), INFER_WAIT_MS);
-    if (inference.messages >= INFER_SAMPLE) await this.finishInference();
+    if (this.inference!.hold(batch, () => void this.serial(() => this.finishInference()))) {
+      await this.finishInference();
+    }
   }
 
   private async finishInference(): Promise<void> {
     const inference = this.inference;
     if (!inference || !this.active) return;
-    clearTimeout(inference.timer);
-    inference.timer = undefined;
-    const samples: Record<string, unknown>[] = [];
-    const format = this.options.format ?? 'json';
-    const max = this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    for (const b of inference.batches) {
-      for (const m of b.messages) {
-        if (samples.length >= INFER_SAMPLE) break;
-        try {
-          const value = checkSize(m, max);
-          if (format === 'json') samples.push(decodeJson(m, value));
-          else if (format === 'avro') samples.push(await this.avro!.decode(m, value));
-          else
-            samples.push(
-              decodeRaw(format, m, format === 'string' ? Buffer.from(valueText(m, value)) : value),
-            );
-        } catch (err) {
-          if (err instanceof WeirError && err.retryable) throw err;
-        }
-      }
-    }
-    if (samples.length === 0) {
-      if (inference.messages > INFER_MAX_HELD) {
-        await this.fail(
-          new WeirError(
-            'SCHEMA_INFERENCE_FAILED',
-            `${this.options.table.root}: none of the first ${inference.messages} messages could be decoded to infer a schema`,
-          ),
-        );
-        return;
-      }
-      inference.timer = setTimeout(() => void this.serial(() => this.finishInference()), INFER_WAIT_MS);
+    const outcome = await inference.infer(() => void this.serial(() => this.finishInference()));
+    if (outcome.kind === 'wait') return;
+    if (outcome.kind === 'failed') {
+      await this.fail(outcome.error);
       return;
     }
-    const payload =
-      format === 'string' || format === 'bytes'
-        ? ({
-            type: 'struct',
-            fields: [
-              {
-                name: 'value',
-                type: { type: format === 'string' ? 'string' : 'binary' },
-                nullable: true,
-                metadata: {},
-              },
-            ],
-          } satisfies StructType)
-        : inferPayloadSchema(samples, this.options.table.root);
-    await this.createTable(payload, true);
+    await this.createTable(outcome.schema, true);
     this.inference = undefined;
     const sink = await this.openSink();
     sink.claim(new Map(this.tracker.owned().map((s) => [this.appId(s), s.resumedFrom])));
-    for (const b of inference.batches) await this.process(b);
+    for (const b of outcome.batches) await this.process(b);
   }
 
   // --- status and shutdown --------------------------------------------------------------------
@@ -637,7 +594,7 @@ export class Ingest {
     if (this.state === 'failed' || this.state === 'stopped') return;
     this.state = 'stopping';
     this.log({ event: 'stopping', reason });
-    if (this.inference?.timer) clearTimeout(this.inference.timer);
+    this.inference?.cancel();
     let step: 'fetching' | 'committing' | 'leaving' = 'fetching';
     const work = (async () => {
       await this.consumer?.stop().catch(() => {});
@@ -656,6 +613,7 @@ export class Ingest {
         }
       });
       step = 'leaving';
+      await this.offsetCommits;
       await this.consumer?.disconnect().catch(() => {});
     })();
     let timer: NodeJS.Timeout | undefined;
