@@ -19,8 +19,8 @@
  * RSS vs 512 MiB, best sweep rate vs 100K msgs/s (>= 1 meets it). Chart `ingest-latency.svg`:
  * max latency per second of event time for the three scenarios (local, kafkajs).
  */
-import { createRequire } from 'node:module';
 import path from 'node:path';
+import { loadLibrdkafka } from '@weir/kafka';
 import { startBroker } from '@weir/kafka-broker';
 import { LocalStore, type ObjectStore } from '@weir/storage';
 import { Kafka, logLevel } from 'kafkajs';
@@ -78,7 +78,7 @@ const QUICK: Config = {
 
 function librdkafkaAvailable(): boolean {
   try {
-    createRequire(import.meta.url)('@confluentinc/kafka-javascript');
+    loadLibrdkafka();
     return true;
   } catch {
     return false;
@@ -126,7 +126,7 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
   const producerClient =
     (env.WEIR_INGEST_LATENCY_PRODUCER_CLIENT as 'kafkajs' | 'librdkafka' | undefined) ??
     (rdkafka ? 'librdkafka' : 'kafkajs');
-  const wanted = process.env.WEIR_INGEST_LATENCY_CLIENTS?.split(',');
+  const wanted = list(env.WEIR_INGEST_LATENCY_CLIENTS);
   const clients = wanted ? available.filter((c) => wanted.includes(c)) : available;
   const dir = await makeTempDir('weir-bench-ingest');
   ctx.defer(() => removeDir(dir));

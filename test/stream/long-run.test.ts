@@ -112,7 +112,7 @@ describe(`continuous sink, ${DURATION_S} s at ${EPOCH_MS} ms epochs`, () => {
       // compacted once it holds MIN_SMALL_FILES small files; while a run (paced to a quarter of
       // the thread) rewrites, new epochs keep adding files, so how high the count peaks depends
       // on how long the longest run takes on this machine at that moment (measured peaks: 220-264
-      // alone, 432-496 beside the rest of the suite on two cores). What must hold whatever the
+      // alone, 432-668 beside the rest of the suite on two cores). What must hold whatever the
       // load: the count stays an order of magnitude below the uncompacted one throughout, and
       // compaction has caught up by the end (nothing accumulates over the run).
       const uncompacted = commitTimes.length * COUNTRIES.length;

@@ -50,14 +50,19 @@ export function dutyCyclePacer(
   duty: number,
   now: () => number = () => performance.now(),
   maxRestMs = 500,
+  rest: (ms: number) => Promise<void> = restFor,
 ): () => Promise<void> {
   let sliceStart = now();
   return async () => {
     const busy = now() - sliceStart;
-    const rest = duty >= 1 ? 0 : Math.min(maxRestMs, (busy * (1 - duty)) / duty);
-    await new Promise<void>((resolve) => (rest >= 1 ? setTimeout(resolve, rest) : setImmediate(resolve)));
+    await rest(duty >= 1 ? 0 : Math.min(maxRestMs, (busy * (1 - duty)) / duty));
     sliceStart = now();
   };
+}
+
+/** A timer for a rest of a millisecond or more; below that, one turn of the event loop. */
+function restFor(ms: number): Promise<void> {
+  return new Promise<void>((resolve) => (ms >= 1 ? setTimeout(resolve, ms) : setImmediate(resolve)));
 }
 
 export interface CompactionSchedulerOptions {

@@ -149,12 +149,15 @@ export class Ingest {
     const existing = await tryLoad(o.table);
     if (!existing) {
       if (o.schema === 'infer') {
-        this.inference = new SchemaInference({
-          table: o.table.root,
-          format: o.format ?? 'json',
-          maxMessageBytes: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-          avro: this.avro,
-        });
+        this.inference = new SchemaInference(
+          {
+            table: o.table.root,
+            format: o.format ?? 'json',
+            maxMessageBytes: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+            avro: this.avro,
+          },
+          () => void this.serial(() => this.finishInference()),
+        );
       } else if (o.schema) await this.createTable(o.schema, false);
       else {
         throw new WeirError(
@@ -525,15 +528,13 @@ export class Ingest {
   // --- schema inference -----------------------------------------------------------------------
 
   private async collectForInference(batch: SourceBatch): Promise<void> {
-    if (this.inference!.hold(batch, () => void this.serial(() => this.finishInference()))) {
-      await this.finishInference();
-    }
+    if (this.inference!.hold(batch)) await this.finishInference();
   }
 
   private async finishInference(): Promise<void> {
     const inference = this.inference;
     if (!inference || !this.active) return;
-    const outcome = await inference.infer(() => void this.serial(() => this.finishInference()));
+    const outcome = await inference.infer();
     if (outcome.kind === 'wait') return;
     if (outcome.kind === 'failed') {
       await this.fail(outcome.error);

@@ -40,21 +40,22 @@ export class SchemaInference {
   private messages = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: InferenceOptions) {}
+  /** `onWaited` runs INFER_WAIT_MS after the first batch is held, and after every 'wait'. */
+  constructor(
+    private readonly options: InferenceOptions,
+    private readonly onWaited: () => void,
+  ) {}
 
-  /**
-   * Holds a batch. Returns true when enough messages are held to infer now; otherwise arms
-   * `onWaited` to run once after INFER_WAIT_MS (the first time only).
-   */
-  hold(batch: SourceBatch, onWaited: () => void): boolean {
+  /** Holds a batch. Returns true when enough messages are held to infer now. */
+  hold(batch: SourceBatch): boolean {
     this.batches.push(batch);
     this.messages += batch.messages.length;
-    this.timer ??= setTimeout(onWaited, INFER_WAIT_MS);
+    this.timer ??= setTimeout(this.onWaited, INFER_WAIT_MS);
     return this.messages >= INFER_SAMPLE;
   }
 
-  /** Tries to infer from what is held; on 'wait', call again after `onWaited` runs. */
-  async infer(onWaited: () => void): Promise<InferenceOutcome> {
+  /** Tries to infer from what is held; on 'wait', `onWaited` runs again later. */
+  async infer(): Promise<InferenceOutcome> {
     this.cancel();
     const samples = await this.samples();
     if (samples.length === 0) {
@@ -68,7 +69,7 @@ export class SchemaInference {
           ),
         };
       }
-      this.timer = setTimeout(onWaited, INFER_WAIT_MS);
+      this.timer = setTimeout(this.onWaited, INFER_WAIT_MS);
       return { kind: 'wait' };
     }
     return { kind: 'schema', schema: this.payloadSchema(samples), batches: this.batches };
