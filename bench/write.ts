@@ -11,8 +11,9 @@
  * microseconds and 'Z'. Removed afterwards.
  *
  * Weir, each run into a fresh table directory (LocalStore, ZSTD, default 128 MiB file target):
- * - `ndjson`: stream the file (1 MiB reads), split lines, `JSON.parse` each, append to a
- *   `RecordBatchBuilder`, flush every 65,536 rows, and feed the batches (an async generator) to
+ * - `ndjson`: what `weir write` does: stream the file (1 MiB reads), split it into line byte
+ *   ranges (`NdjsonLines`), decode each straight into a `RecordBatchBuilder` (`tryAppendJson`;
+ *   JSON.parse + append for a line it refuses — none here), flush every 65,536 rows, and feed the batches (an async generator) to
  *   `writeTable` with its defaults: parsing, building and stats on the main thread, Parquet
  *   encoding streamed to the library's encode worker(s) (`defaultEncodeWorkers()`: cores - 1,
  *   at most 4). `ndjsonInThread`: the same with `encodeWorkers: 0` (all on the main thread).
@@ -30,7 +31,7 @@
  * threads: main, workers, libuv, DuckDB's); on a shared, loaded machine the CPU-time ratios are
  * the steadier ones, but only wall time shows what DuckDB's second thread buys.
  * An instrumented pass (internal modules, one file, unpartitioned) splits the NDJSON path into
- * read+split, JSON.parse, build, conform, stats, Arrow IPC hand-off, Parquet encode
+ * read, decode (split + JSON -> columns), conform, stats, Arrow IPC hand-off, Parquet encode
  * (parquet-wasm), upload (fsync'd put) and commit, and encodes the same file with the Parquet
  * dictionary limited to string columns or off (`encodeAlternatives`).
  *
@@ -47,7 +48,6 @@ import { closeSync, createReadStream, openSync, readSync, writeSync } from 'node
 import { readdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import {
@@ -56,6 +56,7 @@ import {
   createTable,
   defaultEncodeWorkers,
   loadSnapshot,
+  NdjsonLines,
   RecordBatchBuilder,
   type StructField,
   type StructType,
@@ -203,28 +204,24 @@ export interface ByteRange {
   end: number;
 }
 
-/**
- * Complete lines of a file (or of a byte range of it that starts at a line start and ends after
- * a newline), streamed in READ_CHUNK reads, as arrays of line strings.
- */
-export async function* lineChunks(file: string, range?: ByteRange): AsyncGenerator<string[]> {
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
+/** A file's bytes (or a byte range of it), streamed in READ_CHUNK reads. */
+export function fileChunks(file: string, range?: ByteRange): AsyncIterable<Buffer> {
+  if (range && range.end <= range.start) return (async function* () {})();
   const options = range ? { start: range.start, end: range.end - 1 } : {};
-  if (range && range.end <= range.start) return;
-  for await (const chunk of createReadStream(file, { highWaterMark: READ_CHUNK, ...options })) {
-    const text = rest + decoder.write(chunk as Buffer);
-    const lines = text.split('\n');
-    rest = lines.pop() ?? '';
-    yield lines;
-  }
-  rest += decoder.end();
-  if (rest.length > 0) yield [rest];
+  return createReadStream(file, { highWaterMark: READ_CHUNK, ...options });
+}
+
+/** One NDJSON line into the builder: the JSON fast path, else JSON.parse + append. */
+function appendLine(builder: RecordBatchBuilder, bytes: Buffer, start: number, end: number): void {
+  if (!builder.tryAppendJson(bytes, start, end))
+    builder.append(JSON.parse(bytes.toString('utf8', start, end)));
 }
 
 /**
- * The NDJSON path: lines -> JSON.parse -> RecordBatchBuilder -> batches of BATCH_ROWS rows.
- * `onBatch` runs per batch (RSS sampling).
+ * The NDJSON path as `weir write` runs it: file chunks -> NdjsonLines (byte ranges of lines) ->
+ * RecordBatchBuilder.tryAppendJson (JSON.parse + append for what it refuses) -> batches of
+ * BATCH_ROWS rows. A range must start at a line start and end after a newline. `onBatch` runs
+ * per batch (RSS sampling).
  */
 export async function* ndjsonBatches(
   file: string,
@@ -232,16 +229,16 @@ export async function* ndjsonBatches(
   range?: ByteRange,
 ): AsyncGenerator<RecordBatch> {
   const builder = new RecordBatchBuilder(SCHEMA, { table: 'bench-write' });
-  for await (const lines of lineChunks(file, range)) {
-    for (const line of lines) {
-      if (line.length === 0) continue;
-      builder.append(JSON.parse(line));
-      if (builder.numRows >= BATCH_ROWS) {
-        onBatch?.();
-        yield builder.flush();
-      }
+  const lines = new NdjsonLines();
+  const visit = (bytes: Buffer, start: number, end: number) => appendLine(builder, bytes, start, end);
+  for await (const chunk of fileChunks(file, range)) {
+    lines.push(chunk, visit);
+    while (builder.numRows >= BATCH_ROWS) {
+      onBatch?.();
+      yield builder.flush();
     }
   }
+  lines.end(visit);
   if (builder.numRows > 0) yield builder.flush();
 }
 
@@ -485,28 +482,27 @@ async function weirParallelWrite(
  * writeTable produces at this size: the default 128 MiB target holds all rows).
  */
 async function weirSplit(dir: string, file: string) {
-  const t = { read: 0, parse: 0, build: 0, conform: 0, stats: 0, ipc: 0, encode: 0, upload: 0, commit: 0 };
+  const t = { read: 0, decode: 0, conform: 0, stats: 0, ipc: 0, encode: 0, upload: 0, commit: 0 };
   const builder = new RecordBatchBuilder(SCHEMA, { table: 'bench-write' });
   const batches: RecordBatch[] = [];
   let timer = startTimer();
-  for await (const lines of lineChunks(file)) {
+  const lines = new NdjsonLines();
+  const visit = (bytes: Buffer, start: number, end: number) => appendLine(builder, bytes, start, end);
+  for await (const chunk of fileChunks(file)) {
     t.read += timer.elapsedMs();
     timer = startTimer();
-    const records: unknown[] = [];
-    for (const line of lines) if (line.length > 0) records.push(JSON.parse(line));
-    t.parse += timer.elapsedMs();
-    timer = startTimer();
-    for (const r of records) {
-      builder.append(r);
-      if (builder.numRows >= BATCH_ROWS) batches.push(builder.flush());
-    }
-    t.build += timer.elapsedMs();
+    lines.push(chunk, visit);
+    if (builder.numRows >= BATCH_ROWS) batches.push(builder.flush());
+    t.decode += timer.elapsedMs();
     timer = startTimer();
   }
   t.read += timer.elapsedMs();
   timer = startTimer();
+  lines.end(visit);
+  t.decode += timer.elapsedMs();
+  timer = startTimer();
   if (builder.numRows > 0) batches.push(builder.flush());
-  t.build += timer.elapsedMs();
+  t.decode += timer.elapsedMs();
 
   const store = new LocalStore(dir);
   timer = startTimer();
@@ -796,7 +792,7 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
 
   const ndjson = await weir(
     'ndjson',
-    `stream file -> split lines -> JSON.parse -> RecordBatchBuilder (65,536-row batches) -> writeTable (zstd, unpartitioned) with its default encode workers (${ENCODE_WORKERS}): parsing and building on the main thread, Parquet encoding streamed to the worker`,
+    `stream file -> NdjsonLines -> RecordBatchBuilder.tryAppendJson (65,536-row batches) -> writeTable (zstd, unpartitioned) with its default encode workers (${ENCODE_WORKERS}): parsing and building on the main thread, Parquet encoding streamed to the worker`,
     WARMUP,
     (dir, sampler) =>
       weirWrite(
@@ -875,7 +871,7 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
   );
   batches.length = 0;
 
-  ctx.log('weir instrumented pass (read / parse / build / conform / stats / encode / upload / commit)');
+  ctx.log('weir instrumented pass (read / decode / conform / stats / encode / upload / commit)');
   const splitDir = dirs.next();
   const split = await weirSplit(splitDir, file);
 

@@ -1,7 +1,8 @@
 /**
  * Input files of `weir write` as async iterables of Arrow record batches:
- * - NDJSON: streamed in 1 MiB chunks split into lines, each line `JSON.parse`d and appended to a
- *   `RecordBatchBuilder` for the chosen Delta schema, flushed every 65,536 rows (or 64 MiB);
+ * - NDJSON: streamed in 1 MiB chunks split into lines, each line's bytes decoded straight into a
+ *   `RecordBatchBuilder` for the chosen Delta schema (`tryAppendJson`; `JSON.parse` + `append`
+ *   for a line it refuses), flushed every 65,536 rows (or 64 MiB);
  * - CSV: streamed through csv-parse; the first row is the header; an unquoted empty cell is
  *   null; cells are text coerced by the builder to the schema's types (nested columns hold
  *   JSON text);
@@ -29,7 +30,7 @@ import { WeirError } from '@weir/storage';
 import { RecordBatch, type Schema } from 'apache-arrow';
 import { type CsvState, csvConverter, csvRecords } from './csv-records.js';
 import { typeCsvSamples } from './input-schema.js';
-import { type InputRecord, ndjsonRecords } from './records.js';
+import { type InputRecord, JsonLine, ndjsonRecords } from './records.js';
 
 export type InputFormat = 'ndjson' | 'csv' | 'parquet';
 
@@ -153,7 +154,9 @@ function recordInput(format: 'ndjson' | 'csv', file: string, size: number): Reco
       for await (const chunk of chunks()) {
         convert ??= csvConverter(file, csv.header ?? [], schema, options);
         for (const r of chunk) {
-          builder.append(convert(r), { recordIndex: index, source: `${file}:${r.line}` });
+          // NDJSON: straight from the line's bytes; the parsed value only for a line refused.
+          if (!(r instanceof JsonLine && builder.tryAppendJson(r.bytes, r.start, r.end)))
+            builder.append(convert(r), { recordIndex: index, source: `${file}:${r.line}` });
           index++;
           if (
             builder.numRows >= BATCH_ROWS ||

@@ -1,65 +1,74 @@
 /**
  * Records read from NDJSON and CSV files: `InputRecord` (a value and its 1-based line), the
  * error for bad input naming `file:line`, and the NDJSON reader: the file streamed in 1 MiB
- * chunks, split on newlines (CRLF included; blank lines and a leading byte-order mark skipped),
- * each line `JSON.parse`d.
+ * chunks and split into line byte ranges (`NdjsonLines`: CRLF included; blank lines and a
+ * leading byte-order mark skipped). An NDJSON line is a `JsonLine`: its bytes, for the
+ * builder's JSON fast path (`tryAppendJson`), and its value, `JSON.parse`d only when asked
+ * (schema inference samples, lines the fast path refuses).
  *
  * Invariants: records come in file order, in chunks (one per read), so the per-record cost has
- * no async step; a line that is not JSON is `WeirError('INVALID_INPUT')` naming file and line;
- * `counter.bytes` only grows.
+ * no async step; a line that is not JSON is `WeirError('INVALID_INPUT')` naming file and line
+ * when its value is asked for; `counter.bytes` only grows.
  */
 import { createReadStream } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
+import { NdjsonLines } from '@weir/delta';
 import { WeirError } from '@weir/storage';
 
 export const READ_CHUNK = 1024 * 1024;
 
 export interface InputRecord {
-  value: unknown;
-  line: number;
+  readonly value: unknown;
+  readonly line: number;
 }
 
 export function invalidInput(file: string, line: number, message: string): WeirError {
   return new WeirError('INVALID_INPUT', `${file}:${line}: ${message}`, { details: { file, line } });
 }
 
-/** Streams a file's NDJSON records in chunks (one per ~1 MiB read), counting lines from 1. */
-export async function* ndjsonRecords(
-  file: string,
-  counter: { bytes: number },
-): AsyncGenerator<InputRecord[]> {
-  const stream = createReadStream(file, { highWaterMark: READ_CHUNK });
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
-  let line = 0;
-  const parseLine = (raw: string, out: InputRecord[]) => {
-    line++;
-    // A byte-order mark before the first line is not part of the JSON.
-    const text = line === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
-    if (text.trim() === '') return;
+/** One NDJSON line: bytes [start, end) of `bytes` (a read chunk). */
+export class JsonLine implements InputRecord {
+  constructor(
+    readonly file: string,
+    readonly bytes: Buffer,
+    readonly start: number,
+    readonly end: number,
+    readonly line: number,
+  ) {}
+
+  /** The parsed line; `INVALID_INPUT` naming file and line when it is not JSON. */
+  get value(): unknown {
+    const text = this.bytes.toString('utf8', this.start, this.end);
     try {
-      out.push({ value: JSON.parse(text), line });
+      return JSON.parse(text);
     } catch (err) {
-      throw invalidInput(file, line, `not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+      throw invalidInput(
+        this.file,
+        this.line,
+        `not valid JSON (${err instanceof Error ? err.message : String(err)})`,
+      );
     }
+  }
+}
+
+/** Streams a file's NDJSON records in chunks (one per ~1 MiB read), counting lines from 1. */
+export async function* ndjsonRecords(file: string, counter: { bytes: number }): AsyncGenerator<JsonLine[]> {
+  const stream = createReadStream(file, { highWaterMark: READ_CHUNK });
+  const lines = new NdjsonLines();
+  let out: JsonLine[] = [];
+  const visit = (bytes: Buffer, start: number, end: number, line: number) => {
+    out.push(new JsonLine(file, bytes, start, end, line));
   };
   try {
     for await (const chunk of stream) {
-      const text = rest + decoder.write(chunk as Buffer);
-      const out: InputRecord[] = [];
-      let start = 0;
-      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-        parseLine(text.slice(start, nl), out);
-        start = nl + 1;
-      }
-      rest = text.slice(start);
+      lines.push(chunk as Buffer, visit);
       counter.bytes = stream.bytesRead;
-      if (out.length > 0) yield out;
+      if (out.length > 0) {
+        yield out;
+        out = [];
+      }
     }
-    const last: InputRecord[] = [];
-    rest += decoder.end();
-    if (rest !== '') parseLine(rest, last);
-    if (last.length > 0) yield last;
+    lines.end(visit);
+    if (out.length > 0) yield out;
   } finally {
     stream.destroy();
   }

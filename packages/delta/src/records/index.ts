@@ -3,6 +3,7 @@
  * Arrow record batches) and `inferSchema` (a Delta schema from sample records).
  */
 export { type InferSchemaOptions, inferSchema } from './infer-schema.js';
+export { NdjsonLines, type NdjsonLineVisitor } from './ndjson-lines.js';
 export {
   type NumericTimestampUnit,
   RecordBatchBuilder,

@@ -145,6 +145,12 @@ export class StructBuilder extends ColumnBuilder {
     }
   }
 
+  /** Counts a row whose fields the caller appended to every child itself (one value each). */
+  commitRow(): void {
+    this.validity.valid(this.length);
+    this.length++;
+  }
+
   private checkUnknownFields(obj: Record<string, unknown>): void {
     for (const key in obj) {
       if (this.known.has(key) || !Object.hasOwn(obj, key)) continue;

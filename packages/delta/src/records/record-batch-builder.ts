@@ -27,6 +27,8 @@
  * - A non-nullable field (or element/value) given null or nothing is an error.
  * - Text for numbers, booleans, dates and timestamps may have surrounding whitespace.
  *
+ * `tryAppendJson` takes JSON text (UTF-8 bytes) straight into the columns, with the same result.
+ *
  * Invariants:
  * - A record that cannot be coerced throws `WeirError('INVALID_RECORD')` naming the table, the
  *   record (index, source), the field path (`payment.card.expiry`, `items[2].sku`, a map value
@@ -44,6 +46,7 @@ import { makeData, RecordBatch, type Schema, Struct } from 'apache-arrow';
 import { deltaSchemaToArrow } from '../schema/arrow.js';
 import type { StructType } from '../schema/types.js';
 import type { BuilderContext } from './column-builder.js';
+import { JsonRowDecoder } from './json-row-decoder.js';
 import { StructBuilder } from './nested-builders.js';
 import { CoercionFailure, invalidRecordError } from './record-errors.js';
 
@@ -75,6 +78,7 @@ export class RecordBatchBuilder {
   private readonly table: string | undefined;
   private readonly rootType: Struct;
   private readonly root: StructBuilder;
+  private readonly json: JsonRowDecoder;
   private appendCalls = 0;
 
   constructor(schema: StructType, options: RecordBatchBuilderOptions = {}) {
@@ -93,6 +97,11 @@ export class RecordBatchBuilder {
       timestampFactor,
     };
     this.root = new StructBuilder(schema, this.rootType, false, ctx);
+    this.json = new JsonRowDecoder(
+      schema.fields.map((f) => f.name),
+      this.root.children,
+      ctx.ignoreUnknownFields,
+    );
   }
 
   /** Rows appended since the last flush. */
@@ -125,6 +134,36 @@ export class RecordBatchBuilder {
       }
       throw err;
     }
+  }
+
+  /**
+   * The fast path for JSON text: appends the JSON object in bytes [start, end) of `json` (UTF-8)
+   * exactly as `append(Object.assign(JSON.parse(text), set))` would, without building the object
+   * (json-row-decoder.ts), and returns true. Returns false, the builder unchanged and the
+   * record not counted, for any record it does not settle itself — invalid JSON or UTF-8, not an
+   * object, a duplicate key, a value that does not coerce — and the caller then parses the text
+   * and calls `append`, which gives that record's exact row or error.
+   */
+  tryAppendJson(
+    json: Uint8Array,
+    start = 0,
+    end = json.length,
+    set?: Readonly<Record<string, unknown>>,
+  ): boolean {
+    const rows = this.root.length;
+    let taken: boolean;
+    try {
+      taken = this.json.decode(json, start, end, set);
+    } catch {
+      taken = false;
+    }
+    if (!taken) {
+      this.root.truncate(rows);
+      return false;
+    }
+    this.root.commitRow();
+    this.appendCalls++;
+    return true;
   }
 
   /** The rows appended since the last flush as one batch; the builder is empty afterwards. */

@@ -102,6 +102,19 @@ export class Utf8Builder extends VarWidthBuilder {
     this.commit(pos);
   }
 
+  /**
+   * Appends bytes [start, end) of `src` as one non-null value. They must be valid UTF-8 (the
+   * JSON row decoder passes ASCII only); no nullability check is needed for a value.
+   */
+  appendUtf8(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    const pos = this.reserve(n);
+    const bytes = this.bytes;
+    if (n <= SHORT_STRING) for (let i = 0; i < n; i++) bytes[pos + i] = src[start + i]!;
+    else bytes.set(src.subarray(start, end), pos);
+    this.commit(pos + n);
+  }
+
   override keyAt(i: number): KeyIdentity {
     return decoder.decode(this.slice(i));
   }

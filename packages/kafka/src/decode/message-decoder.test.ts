@@ -129,6 +129,36 @@ describe('MessageDecoder', () => {
     expect(rows[2]).toMatchObject({ at_date: '1969-12-31', h: '1969-12-31-23' });
   });
 
+  it('gives each kind of bad JSON value its own code, and metadata wins over a payload field of its name', async () => {
+    const meta = parseMetadataColumns(['offset']);
+    const d = decoder({ metadataColumns: meta }, metadataFields(meta, 'kafka_'));
+    const out = await d.decode([
+      m(0, '{"id": 1, "kafka_offset": 999}'),
+      m(1, '{"id": 2,'),
+      m(
+        2,
+        Buffer.from([
+          0x7b, 0x22, 0x69, 0x64, 0x22, 0x3a, 0x31, 0x2c, 0x22, 0x78, 0x22, 0x3a, 0x22, 0xc3, 0x22, 0x7d,
+        ]),
+      ),
+      m(3, '[{"id": 3}]'),
+      m(4, '\ufeff{"id": 4}'),
+      m(5, '{"id": 5, "id": 6}'),
+      m(6, '{"id": 7, "amount": 1.234}'),
+    ]);
+    expect(batchToJsonRows(out.batch!)).toEqual([
+      { id: 1, amount: null, at: null, kafka_offset: 0 },
+      { id: 4, amount: null, at: null, kafka_offset: 4 },
+      { id: 6, amount: null, at: null, kafka_offset: 5 },
+    ]);
+    expect(out.rejected.map((r) => [r.message.offset, r.error.code])).toEqual([
+      [1, 'INVALID_JSON'],
+      [2, 'INVALID_UTF8'],
+      [3, 'NOT_AN_OBJECT'],
+      [6, 'INVALID_RECORD'],
+    ]);
+  });
+
   it('parses partition specs and refuses malformed ones', () => {
     expect(parsePartitionSpec(['country', ' date(ts) ', 'HOUR(ts) AS hr'])).toEqual({
       columns: ['country', 'ts_date', 'hr'],

@@ -4,6 +4,10 @@
  * columns, coercion to the table schema (RecordBatchBuilder) and derived partition columns
  * meet here.
  *
+ * JSON values go through the builder's fast path (`tryAppendJson`, straight from the bytes);
+ * what it refuses is decoded the slow way (text, JSON.parse, append), which gives the exact
+ * row or the typed error.
+ *
  * Invariants: every message ends up in exactly one of `batch` (one row) or `rejected`; a
  * refused record leaves no trace in the batch (the builder rolls back); errors that say the
  * decoder itself cannot work (a schema registry that is down: `retryable`) are thrown, not
@@ -53,20 +57,33 @@ export class MessageDecoder {
     });
   }
 
+  /** What is assigned over the decoded JSON object: metadata columns, derived ones (null). */
+  private overrides(m: SourceMessage): Record<string, unknown> | undefined {
+    const o = this.options;
+    if (o.metadataColumns.length === 0 && o.derived.length === 0) return undefined;
+    const set: Record<string, unknown> = {};
+    if (o.metadataColumns.length > 0) addMetadata(set, m, o.metadataColumns, o.metadataPrefix);
+    for (const d of o.derived) set[d.name] = null; // filled from the coerced source below
+    return set;
+  }
+
   async decode(messages: readonly SourceMessage[]): Promise<DecodedBatch> {
     const rejected: Rejected[] = [];
     const o = this.options;
     for (const m of messages) {
       try {
         const value = checkSize(m, o.maxMessageBytes);
+        // JSON straight from the value's bytes; the slow path below for what the fast one refuses.
+        if (o.format === 'json' && this.builder.tryAppendJson(value, 0, value.length, this.overrides(m)))
+          continue;
         let record: Record<string, unknown>;
         if (o.format === 'json') record = decodeJson(m, value);
         else if (o.format === 'avro') {
           if (!o.avro) throw new WeirError('INVALID_ARGUMENT', 'avro format needs a schema registry');
           record = o.avro.decodeIfReady(m, value) ?? (await o.avro.decode(m, value));
         } else record = decodeRaw(o.format, m, value);
-        if (o.metadataColumns.length > 0) addMetadata(record, m, o.metadataColumns, o.metadataPrefix);
-        for (const d of o.derived) record[d.name] = null; // filled from the coerced source below
+        const set = this.overrides(m);
+        if (set !== undefined) Object.assign(record, set);
         this.builder.append(record, { source: messageOrigin(m) });
       } catch (err) {
         if (!(err instanceof WeirError) || err.retryable) {
