@@ -108,9 +108,19 @@ interface KafkaJsMessage {
   headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
 }
 
+/** Shared by every message without headers (most): nothing is allocated for them. */
+const NO_HEADERS: Readonly<Record<string, Buffer | string | undefined>> = Object.freeze({});
+
 function toSourceMessage(topic: string, partition: number, m: KafkaJsMessage): SourceMessage {
-  const headers: Record<string, Buffer | string | undefined> = {};
-  for (const [k, v] of Object.entries(m.headers ?? {})) headers[k] = Array.isArray(v) ? v[v.length - 1] : v;
+  let headers: Record<string, Buffer | string | undefined> | undefined;
+  const raw = m.headers;
+  if (raw !== undefined)
+    for (const k in raw) {
+      if (!Object.hasOwn(raw, k)) continue;
+      const v = raw[k];
+      headers ??= {};
+      headers[k] = Array.isArray(v) ? v[v.length - 1] : v;
+    }
   return {
     topic,
     partition,
@@ -118,7 +128,7 @@ function toSourceMessage(topic: string, partition: number, m: KafkaJsMessage): S
     key: m.key ?? null,
     value: m.value ?? null,
     timestamp: Number(m.timestamp),
-    headers,
+    headers: headers ?? NO_HEADERS,
   };
 }
 
