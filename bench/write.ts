@@ -13,10 +13,10 @@
  * Weir, each run into a fresh table directory (LocalStore, ZSTD, default 128 MiB file target):
  * - `ndjson`: what `weir write` does: stream the file (1 MiB reads), split it into line byte
  *   ranges (`NdjsonLines`), decode each straight into a `RecordBatchBuilder` (`tryAppendJson`;
- *   JSON.parse + append for a line it refuses — none here), flush every 65,536 rows, and feed the batches (an async generator) to
- *   `writeTable` with its defaults: parsing, building and stats on the main thread, Parquet
- *   encoding streamed to the library's encode worker(s) (`defaultEncodeWorkers()`: cores - 1,
- *   at most 4). `ndjsonInThread`: the same with `encodeWorkers: 0` (all on the main thread).
+ *   JSON.parse + append for a line it refuses — none here), flush every 65,536 rows, and feed
+ *   the batches (an async generator) to `writeTable` with its defaults: parsing, building and
+ *   stats on the main thread, Parquet encoding streamed to the library's encode worker(s)
+ *   (`defaultEncodeWorkers()`: cores - 1, at most 4). `ndjsonInThread`: the same with `encodeWorkers: 0` (all on the main thread).
  * - `ndjsonPartitioned`: as `ndjson`, `partitionBy: ['country']` (30 partitions).
  * - `ndjsonWorkers`: a prototype of parsing in worker threads too, with the public API only:
  *   WORKERS worker threads (this module loaded again, started and warmed up beforehand) each
@@ -499,8 +499,6 @@ async function weirSplit(dir: string, file: string) {
   t.read += timer.elapsedMs();
   timer = startTimer();
   lines.end(visit);
-  t.decode += timer.elapsedMs();
-  timer = startTimer();
   if (builder.numRows > 0) batches.push(builder.flush());
   t.decode += timer.elapsedMs();
 

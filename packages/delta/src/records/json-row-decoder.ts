@@ -21,6 +21,7 @@
  *   columns and takes the slow path, which gives the record's exact result or error.
  * - Reads only bytes [start, end) of the buffer it is given.
  */
+import { isUtf8 } from 'node:buffer';
 import type { ColumnBuilder } from './column-builder.js';
 import { Utf8Builder } from './var-width-builders.js';
 
@@ -408,7 +409,7 @@ export class JsonRowDecoder {
       // A value ended at p: close containers until one goes on.
       for (;;) {
         if (depth === 0) {
-          if (nonAscii && !isValidUtf8(b, from, p)) return -1;
+          if (nonAscii && !isUtf8(b.subarray(from, p))) return -1;
           this.skippedNonAscii = nonAscii;
           return p;
         }
@@ -440,14 +441,5 @@ export class JsonRowDecoder {
     p = this.ws(close + 1);
     if (p >= this.end || this.buf[p] !== COLON) return -1;
     return p + 1;
-  }
-}
-
-function isValidUtf8(b: Buffer, start: number, end: number): boolean {
-  try {
-    fatalUtf8.decode(b.subarray(start, end));
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -78,16 +78,15 @@ export class MessageDecoder {
     for (const m of messages) {
       try {
         const value = checkSize(m, o.maxMessageBytes);
+        const set = this.overrides(m);
         // JSON straight from the value's bytes; the slow path below for what the fast one refuses.
-        if (o.format === 'json' && this.builder.tryAppendJson(value, 0, value.length, this.overrides(m)))
-          continue;
+        if (o.format === 'json' && this.builder.tryAppendJson(value, 0, value.length, set)) continue;
         let record: Record<string, unknown>;
         if (o.format === 'json') record = decodeJson(m, value);
         else if (o.format === 'avro') {
           if (!o.avro) throw new WeirError('INVALID_ARGUMENT', 'avro format needs a schema registry');
           record = o.avro.decodeIfReady(m, value) ?? (await o.avro.decode(m, value));
         } else record = decodeRaw(o.format, m, value);
-        const set = this.overrides(m);
         if (set !== undefined) Object.assign(record, set);
         this.builder.append(record, { source: messageOrigin(m) });
       } catch (err) {

@@ -14,7 +14,7 @@
 import type { StructType } from '@weir/delta';
 import { WeirError } from '@weir/storage';
 import type { AvroDecoder } from '../decode/avro.js';
-import { checkSize, decodeJson, decodeRaw, type ValueFormat, valueText } from '../decode/value-decoder.js';
+import { checkSize, decodeJson, decodeRaw, type ValueFormat } from '../decode/value-decoder.js';
 import type { SourceBatch } from '../source/consumer.js';
 import { inferPayloadSchema } from './tables.js';
 
@@ -92,10 +92,7 @@ export class SchemaInference {
           if (format === 'json') samples.push(decodeJson(m, value));
           // The ingest refuses the avro format without a registry, so `avro` is there.
           else if (format === 'avro') samples.push(await avro!.decode(m, value));
-          else
-            samples.push(
-              decodeRaw(format, m, format === 'string' ? Buffer.from(valueText(m, value)) : value),
-            );
+          else samples.push(decodeRaw(format, m, value));
         } catch (err) {
           if (err instanceof WeirError && err.retryable) throw err;
         }
