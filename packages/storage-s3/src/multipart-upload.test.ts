@@ -64,6 +64,29 @@ describe('cutParts', () => {
     expect([...parts[0]!]).toEqual([1, 1, 1, 1, 2, 2, 2, 2]);
   });
 
+  it('copies even part-sized chunks unless the chunks are owned', async () => {
+    const big = new Uint8Array(20).map((_, i) => i);
+    async function* one(): AsyncGenerator<Uint8Array> {
+      yield big;
+    }
+    const copied = await collect(cutParts(one(), 8, 'k'));
+    expect(copied.every((p) => p.buffer !== big.buffer)).toBe(true);
+    const viewed = await collect(cutParts(one(), 8, 'k', true));
+    expect(viewed.map((p) => p.byteLength)).toEqual([8, 8, 4]);
+    // Parts inside the chunk are views; the short tail is copied into a part of its own.
+    expect(viewed.map((p) => p.buffer === big.buffer)).toEqual([true, true, false]);
+    expect([...Buffer.concat(viewed)]).toEqual([...big]);
+  });
+
+  it('owned chunks: parts that span chunks are copied, every byte in order', async () => {
+    const sizes = [3, 0, 10, 1, 7, 25, 16, 8, 5];
+    const parts = await collect(cutParts(chunks(sizes), 8, 'k', true));
+    const total = sizes.reduce((a, b) => a + b, 0);
+    expect(parts.slice(0, -1).every((p) => p.byteLength === 8)).toBe(true);
+    expect(parts.reduce((n, p) => n + p.byteLength, 0)).toBe(total);
+    expect([...Buffer.concat(parts)]).toEqual(Array.from({ length: total }, (_, i) => i & 0xff));
+  });
+
   it('rejects non-Uint8Array chunks with INVALID_ARGUMENT', async () => {
     async function* bad(): AsyncGenerator<Uint8Array> {
       yield 'text' as unknown as Uint8Array;

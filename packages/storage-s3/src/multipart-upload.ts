@@ -64,23 +64,34 @@ function badChunk(key: string): WeirError {
 }
 
 /**
- * Cuts a chunk stream into parts: fresh buffers of exactly `partSizeFor(n)` bytes, the last one
- * shorter. Chunks are copied (the source may reuse its buffers once it yields the next one); part
- * buffers are not zero-filled first (every byte handed on was written).
+ * Cuts a chunk stream into parts: buffers of exactly `partSizeFor(n)` bytes, the last one
+ * shorter. Chunks are copied into fresh part buffers (the source may reuse its buffers once it
+ * yields the next one), except with `chunksOwned`: then a part that lies wholly inside one chunk
+ * is a view of it, and only parts that span chunks are copied. Part buffers are not zero-filled
+ * first (every byte handed on was written).
  */
 export async function* cutParts(
   source: AsyncIterable<Uint8Array>,
   base: number,
   key: string,
+  chunksOwned = false,
 ): AsyncGenerator<Uint8Array> {
   let partNumber = 1;
-  // Uninitialized memory is safe here: a part is yielded only up to the bytes written into it.
-  let part: Uint8Array = Buffer.allocUnsafeSlow(partSizeFor(partNumber, base));
+  let part: Uint8Array | undefined;
   let filled = 0;
   for await (const chunk of source) {
     if (!(chunk instanceof Uint8Array)) throw badChunk(key);
     let offset = 0;
     while (offset < chunk.byteLength) {
+      const size = partSizeFor(partNumber, base);
+      if (part === undefined && chunksOwned && chunk.byteLength - offset >= size) {
+        yield chunk.subarray(offset, offset + size);
+        offset += size;
+        partNumber++;
+        continue;
+      }
+      // Uninitialized memory is safe here: a part is yielded only up to the bytes written into it.
+      part ??= Buffer.allocUnsafeSlow(size);
       const n = Math.min(part.byteLength - filled, chunk.byteLength - offset);
       part.set(chunk.subarray(offset, offset + n), filled);
       filled += n;
@@ -88,12 +99,12 @@ export async function* cutParts(
       if (filled === part.byteLength) {
         yield part;
         partNumber++;
-        part = Buffer.allocUnsafeSlow(partSizeFor(partNumber, base));
+        part = undefined;
         filled = 0;
       }
     }
   }
-  if (filled > 0) yield part.subarray(0, filled);
+  if (part !== undefined && filled > 0) yield part.subarray(0, filled);
 }
 
 /** Views of `data` in part-sized slices (no copy: the caller's buffer outlives the upload). */

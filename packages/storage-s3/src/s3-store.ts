@@ -198,7 +198,10 @@ export class S3Store implements ObjectStore {
     assertValidKey(key);
     const contentLength = data instanceof Uint8Array ? data.byteLength : options.contentLength;
     const base = basePartSize(this.#options.partSize, contentLength);
-    const parts = data instanceof Uint8Array ? sliceParts(data, base) : cutParts(data, base, key);
+    const parts =
+      data instanceof Uint8Array
+        ? sliceParts(data, base)
+        : cutParts(data, base, key, options.chunksOwned === true);
     await uploadParts(this.#ctx, key, parts, {
       partSize: base,
       maxInFlight: this.#options.concurrency,

@@ -24,6 +24,11 @@ export interface ListOptions {
 export interface PutOptions {
   /** A hint for stores that upload large objects in parts. */
   contentLength?: number;
+  /**
+   * For a streamed put: the producer never reuses or changes a chunk once it has yielded it, so
+   * the store may keep views of chunks (e.g. as upload parts) instead of copying them.
+   */
+  chunksOwned?: boolean;
 }
 
 export interface ObjectStore {

@@ -25,8 +25,13 @@
  *   holds at least 1 MiB, else in-thread (the round trip would cost more than it saves). The
  *   first calibration runs on a worker too, off the calling thread. The bytes are the same
  *   either way (same writer properties, same batch grouping).
+ * - Row groups hold about `rowGroupBytes` (default 64 MiB) of Arrow data, sized per file from
+ *   its rows when its encoding starts.
  * - Uploads (`store.put`, which may go multipart) run while later batches buffer, at most
- *   `maxConcurrentUploads` (default 4) files being finished or uploaded at a time. `close()`
+ *   `maxConcurrentUploads` (default 4) files being finished or uploaded at a time. A file
+ *   encoded on a worker is uploaded as a stream of its row groups while the worker is still
+ *   encoding the rest (`chunksOwned`: the store may keep the chunks as parts, uncopied); an
+ *   encoder failure mid-stream aborts the upload and stays PARQUET_WRITE_FAILED. `close()`
  *   flushes every buffer, waits for every upload, and returns the adds in the order the files
  *   were cut.
  * - `add.path` is the URI-encoded relative path (data-file-path.ts); partition values are
@@ -59,6 +64,7 @@ import {
   encodeSettings,
   encodeWithSettings,
   type ParquetCompression,
+  type ParquetWriteOptions,
   toFileBatch,
 } from './parquet-file.js';
 import { PartitionSplitter } from './partition-split.js';
@@ -71,6 +77,7 @@ const CALIBRATION_BYTES = 4 * 1024 * 1024;
 /** Arrow bytes from which a file is worth encoding on a worker even if it never streamed. */
 const OFFLOAD_MIN_BYTES = 1024 * 1024;
 const INITIAL_RATIO = 1;
+export const DEFAULT_ROW_GROUP_BYTES = 64 * 1024 * 1024;
 
 export interface DataFileWriterOptions {
   /** The table's name or location, for errors. */
@@ -90,6 +97,11 @@ export interface DataFileWriterOptions {
   maxBufferedBytes?: number;
   maxConcurrentUploads?: number;
   maxRowGroupRows?: number;
+  /**
+   * Arrow bytes per row group to aim for (default 64 MiB), so that encoder memory stays about one
+   * row group and a file's upload starts with its first row group.
+   */
+  rowGroupBytes?: number;
   /** Parquet bytes per Arrow byte to start from (e.g. a previous writer's `compressionRatio`). */
   compressionRatio?: number;
   /** Worker threads that encode Parquet (shared per process); 0 encodes on the calling thread. */
@@ -154,7 +166,7 @@ export class DataFileWriter {
   private calibrated: boolean;
   private calibration: Promise<void> | undefined;
   private pool: EncodePool | undefined;
-  private readonly settings: EncodeSettings;
+  private readonly parquetOptions: ParquetWriteOptions;
   private queue: Promise<unknown> = Promise.resolve();
   private failure: unknown;
   private state: 'open' | 'closed' | 'aborted' = 'open';
@@ -202,10 +214,11 @@ export class DataFileWriter {
       );
     }
     this.pool = options.encodePool ?? sharedEncodePool(workers);
-    this.settings = encodeSettings(this.fileSchema, [], {
+    this.parquetOptions = {
       ...(options.compression ? { compression: options.compression } : {}),
       ...(options.maxRowGroupRows ? { maxRowGroupRows: options.maxRowGroupRows } : {}),
-    });
+      rowGroupBytes: positive(options.table, 'rowGroupBytes', options.rowGroupBytes, DEFAULT_ROW_GROUP_BYTES),
+    };
   }
 
   /** Arrow bytes buffered (not yet encoded) over all partitions. */
@@ -339,17 +352,18 @@ export class DataFileWriter {
     let batches = buffer.batches;
     let arrowBytes = buffer.bytes;
     if (this.pool && buffer.unsentBytes > CALIBRATION_BYTES && buffer.unsentRows > 1) {
-      const all = [...coalesced(buffer.batches)][0]!;
-      const rows = Math.max(1, Math.ceil((all.numRows * CALIBRATION_BYTES) / buffer.unsentBytes));
-      const sample = all.slice(0, rows);
+      const first = [...coalesced(buffer.batches)][0]!;
+      const rows = Math.ceil((first.numRows * CALIBRATION_BYTES) / batchByteSize(first));
+      const sample = first.slice(0, Math.max(1, Math.min(first.numRows, rows)));
       batches = [sample];
       arrowBytes = batchByteSize(sample);
     }
     const context = { table: this.options.table, file: 'calibration' };
     const fileBatches = batches.map((b) => toFileBatch(b, this.fileSchema));
+    const settings = this.settingsFor(batches);
     if (this.pool) {
       this.calibration = this.pool
-        .encode(fileBatches, context, this.settings)
+        .encode(fileBatches, context, settings)
         .then((bytes) => {
           if (bytes) this.learn(bytes.byteLength, arrowBytes);
         })
@@ -358,7 +372,7 @@ export class DataFileWriter {
         });
       return;
     }
-    const bytes = await encodeWithSettings(fileBatches, context, this.settings);
+    const bytes = await encodeWithSettings(fileBatches, context, settings);
     this.learn(bytes.byteLength, arrowBytes);
   }
 
@@ -374,7 +388,10 @@ export class DataFileWriter {
   /** Sends a buffer's unsent rows to its encode session (opened on first use). */
   private async stream(buffer: Buffer): Promise<void> {
     if (!buffer.session) {
-      const session = await this.pool!.open({ table: this.options.table, file: buffer.file }, this.settings);
+      const session = await this.pool!.open(
+        { table: this.options.table, file: buffer.file },
+        this.settingsFor(buffer.batches),
+      );
       if (!session) {
         // No worker can run here: encode in-thread from now on.
         this.pool = undefined;
@@ -395,30 +412,39 @@ export class DataFileWriter {
     this.ratio = Math.max(this.parquetWritten / this.arrowWritten, 1e-6);
   }
 
+  /** Writer settings for a file whose rows look like `batches` (row groups sized from them). */
+  private settingsFor(batches: readonly RecordBatch[]): EncodeSettings {
+    return encodeSettings(this.fileSchema, batches, this.parquetOptions);
+  }
+
   /**
-   * The file's bytes: the rest of its rows sent to its session and the session finished, or
-   * (no session) all of it encoded here.
+   * The file's bytes: encoded here (whole), or the output of its encode session (the rest of its
+   * rows sent, then a chunk per row group as the worker finishes it).
    */
-  private async encodeFile(buffer: Buffer): Promise<Uint8Array> {
-    const session = buffer.session;
+  private async encodeFile(buffer: Buffer): Promise<Uint8Array | AsyncIterable<Uint8Array>> {
     const context = { table: this.options.table, file: buffer.file };
-    if (!session) {
-      if (this.offloads(buffer)) {
-        const batches = [...coalesced(buffer.batches)].map((b) => toFileBatch(b, this.fileSchema));
-        const bytes = await this.pool!.encode(batches, context, this.settings);
-        if (bytes) return bytes;
-        this.pool = undefined; // no worker can run here
-      }
-      const batches = buffer.batches.map((b) => toFileBatch(b, this.fileSchema));
-      return encodeWithSettings(batches, context, this.settings);
+    let session = buffer.session;
+    const batches = buffer.batches;
+    if (!session && this.offloads(buffer)) {
+      session = await this.pool!.open(context, this.settingsFor(batches));
+      if (!session) this.pool = undefined; // no worker can run here
     }
+    if (!session) {
+      const settings = this.settingsFor(batches);
+      return encodeWithSettings(
+        batches.map((b) => toFileBatch(b, this.fileSchema)),
+        context,
+        settings,
+      );
+    }
+    buffer.batches = [];
     try {
-      for (const b of coalesced(buffer.batches)) await session.send(toFileBatch(b, this.fileSchema));
+      for (const b of coalesced(batches)) await session.send(toFileBatch(b, this.fileSchema));
     } catch (err) {
       session.abort();
       throw err;
     }
-    return session.finish();
+    return session.output();
   }
 
   /** Encodes a buffer into a file, starts its upload, and empties the buffer. */
@@ -442,13 +468,14 @@ export class DataFileWriter {
     const slot = this.adds.length;
     this.adds.push(undefined);
     const stats = buffer.stats.toJson();
-    const upload = encoded.then(async (bytes) => {
-      if (teaches) this.learn(bytes.byteLength, buffer.bytes);
-      await this.upload(relative, bytes);
+    const upload = encoded.then(async (data) => {
+      const size = await this.upload(relative, data, (bytes) => {
+        if (teaches) this.learn(bytes, buffer.bytes);
+      });
       this.adds[slot] = {
         path: encodeAddPath(relative),
         partitionValues: buffer.partitionValues,
-        size: bytes.byteLength,
+        size,
         modificationTime: (this.options.now ?? Date.now)(),
         dataChange: this.options.dataChange,
         stats,
@@ -463,10 +490,47 @@ export class DataFileWriter {
     while (this.uploads.size >= this.maxUploads) await Promise.race(this.uploads);
   }
 
-  private async upload(key: string, bytes: Uint8Array): Promise<void> {
+  /**
+   * Stores one data file and returns its size. A streamed file goes up as the encoder produces
+   * it; `encoded` learns the size once the last byte is out. An encoding failure mid-stream stays
+   * PARQUET_WRITE_FAILED (the store aborts the upload), anything else is the upload's failure.
+   */
+  private async upload(
+    key: string,
+    data: Uint8Array | AsyncIterable<Uint8Array>,
+    encoded: (bytes: number) => void,
+  ): Promise<number> {
+    let size = 0;
+    let encodeFailure: unknown;
+    const body =
+      data instanceof Uint8Array
+        ? data
+        : (async function* () {
+            try {
+              for await (const chunk of data) {
+                size += chunk.byteLength;
+                yield chunk;
+              }
+            } catch (err) {
+              encodeFailure = err;
+              throw err;
+            }
+            encoded(size);
+          })();
+    if (data instanceof Uint8Array) {
+      size = data.byteLength;
+      encoded(size);
+    }
     try {
-      await this.store.put(key, bytes, { contentLength: bytes.byteLength });
+      // Streamed chunks come fresh from the encoder (transferred, never reused): no copies needed.
+      await this.store.put(
+        key,
+        body,
+        data instanceof Uint8Array ? { contentLength: size } : { chunksOwned: true },
+      );
+      return size;
     } catch (err) {
+      if (encodeFailure !== undefined) throw encodeFailure;
       const { table } = this.options;
       throw new WeirError(
         'DATA_FILE_UPLOAD_FAILED',

@@ -1,7 +1,7 @@
-import { MemoryStore } from '@weir/storage';
+import { MemoryStore, type PutOptions } from '@weir/storage';
 import type { RecordBatch } from 'apache-arrow';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readParquetTable } from '../parquet/wasm.js';
+import { parquetRowGroups, readParquetTable } from '../parquet/wasm.js';
 import { RecordBatchBuilder } from '../records/record-batch-builder.js';
 import { batchToJsonRows } from '../scan/json-rows.js';
 import type { DataType, StructType } from '../schema/types.js';
@@ -68,6 +68,30 @@ const options = (extra: Partial<DataFileWriterOptions> = {}): DataFileWriterOpti
   ...extra,
 });
 
+/** A MemoryStore that records how each put arrived and can act on a streamed put's chunks. */
+class RecordingStore extends MemoryStore {
+  readonly puts: { key: string; streamed: boolean; chunks: number; options: PutOptions | undefined }[] = [];
+  onChunk: ((n: number) => void) | undefined;
+
+  override async put(
+    key: string,
+    data: Uint8Array | AsyncIterable<Uint8Array>,
+    options?: PutOptions,
+  ): Promise<void> {
+    const record = { key, streamed: !(data instanceof Uint8Array), chunks: 0, options };
+    this.puts.push(record);
+    if (data instanceof Uint8Array) return super.put(key, data, options);
+    const onChunk = this.onChunk;
+    const seen: Uint8Array[] = [];
+    for await (const chunk of data) {
+      seen.push(chunk);
+      record.chunks++;
+      onChunk?.(record.chunks);
+    }
+    return super.put(key, Buffer.concat(seen), options);
+  }
+}
+
 async function parquetObjects(store: MemoryStore): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
   for await (const m of store.list('')) out.push(await store.get(m.key));
@@ -86,6 +110,34 @@ describe('EncodePool', () => {
     expect(Buffer.from(there!).equals(Buffer.from(here))).toBe(true);
     const rows = readParquetTable(there!).batches.reduce((n, b) => n + b.numRows, 0);
     expect(rows).toBe(8010);
+  });
+
+  it('a session streams its output a row group at a time; the chunks join into the in-thread bytes', async () => {
+    const batches = [batch(0, 3000), batch(3000, 5000), batch(8000, 10)].map((b) =>
+      toFileBatch(b, fileSchema),
+    );
+    const settings = encodeSettings(fileSchema, batches, { maxRowGroupRows: 3000 });
+    const here = await encodeWithSettings(batches, { table: 't', file: 'f' }, settings);
+    const session = (await pool().open({ table: 't', file: 'f' }, settings))!;
+    for (const b of batches) await session.send(b);
+    const chunks: Uint8Array[] = [];
+    for await (const c of session.output()) chunks.push(c);
+    // Three row groups (3000, 3000, 2010) and the footer: more than one chunk.
+    expect(await parquetRowGroups(here)).toEqual([3000, 3000, 2010]);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(Buffer.concat(chunks).equals(Buffer.from(here))).toBe(true);
+  });
+
+  it('a reader that stops early aborts the file; the worker goes on with the next one', async () => {
+    const p = pool();
+    const batches = [batch(0, 9000)].map((b) => toFileBatch(b, fileSchema));
+    const settings = encodeSettings(fileSchema, batches, { maxRowGroupRows: 1000 });
+    const session = (await p.open({ table: 't', file: 'f' }, settings))!;
+    for (const b of batches) await session.send(b);
+    for await (const _ of session.output()) break;
+    expect(p.openSessions).toBe(0);
+    const again = await p.encode(batches, { table: 't', file: 'g' }, settings);
+    expect(readParquetTable(again!).batches.reduce((n, b) => n + b.numRows, 0)).toBe(9000);
   });
 
   it('leaves dictionaries off for long, decimal, timestamp, boolean and double columns only', () => {
@@ -114,6 +166,62 @@ describe('EncodePool', () => {
     expect(Buffer.from(a!).equals(Buffer.from(b!))).toBe(true);
     const rows = readParquetTable(a!).batches.flatMap((x) => batchToJsonRows(x));
     expect(rows.map((r) => r.id)).toEqual(Array.from({ length: 120_000 }, (_, i) => i));
+  });
+
+  it('a streamed file goes to the store as owned chunks while it is encoded', async () => {
+    const p = pool();
+    const store = new RecordingStore('memory://s');
+    const w = new DataFileWriter(
+      store,
+      options({ encodePool: p, rowGroupBytes: 1024 * 1024, compressionRatio: 0.3 }),
+    );
+    for (let k = 0; k < 4; k++) await w.write(batch(k * 30_000, 30_000));
+    const [add] = await w.close();
+    expect(store.puts).toHaveLength(1);
+    expect(store.puts[0]).toMatchObject({ streamed: true, options: { chunksOwned: true } });
+    expect(store.puts[0]!.chunks).toBeGreaterThan(2);
+    const bytes = await store.get(add!.path);
+    expect(add!.size).toBe(bytes.byteLength);
+    const groups = await parquetRowGroups(bytes);
+    expect(groups.length).toBeGreaterThan(2);
+    expect(groups.reduce((a, b) => a + b, 0)).toBe(120_000);
+  });
+
+  it('an upload that fails mid-stream is DATA_FILE_UPLOAD_FAILED and aborts the encoding', async () => {
+    const p = pool();
+    const store = new RecordingStore('memory://u');
+    store.onChunk = () => {
+      throw new Error('connection reset');
+    };
+    const w = new DataFileWriter(
+      store,
+      options({ encodePool: p, rowGroupBytes: 1024 * 1024, compressionRatio: 0.3 }),
+    );
+    for (let k = 0; k < 4; k++) await w.write(batch(k * 30_000, 30_000));
+    const err = await w.close().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'DATA_FILE_UPLOAD_FAILED', details: { table: 'memory://t' } });
+    expect(p.openSessions).toBe(0);
+    expect(await parquetObjects(store)).toEqual([]);
+    await w.abort();
+  });
+
+  it('an encoder that dies mid-stream stays PARQUET_WRITE_FAILED; nothing is stored', async () => {
+    const p = pool();
+    const store = new RecordingStore('memory://e');
+    // The first row group is out; the last batches are still being encoded when the worker goes.
+    store.onChunk = (n) => {
+      if (n === 1) void p.close();
+    };
+    const w = new DataFileWriter(
+      store,
+      options({ encodePool: p, rowGroupBytes: 256 * 1024, compressionRatio: 0.3 }),
+    );
+    for (let k = 0; k < 4; k++) await w.write(batch(k * 30_000, 30_000));
+    const err = await w.close().catch((e: unknown) => e);
+    expect(store.puts[0]).toMatchObject({ streamed: true });
+    expect(err).toMatchObject({ code: 'PARQUET_WRITE_FAILED', details: { table: 'memory://t' } });
+    expect(await parquetObjects(store)).toEqual([]);
+    await w.abort();
   });
 
   it('small files never leave the calling thread', async () => {

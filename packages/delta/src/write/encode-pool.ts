@@ -2,14 +2,16 @@
  * Parquet encoding on worker threads, so that a writer's main thread (parsing, building Arrow,
  * stats) and the encoder (parquet-wasm, the largest single cost of a write) use different
  * cores. A pool runs up to `size` workers (encode-worker.ts); a session is one data file,
- * streamed: `send` hands the worker a batch (as Arrow IPC, its buffer transferred) while the
- * caller goes on, `finish` returns the file's bytes.
+ * streamed both ways: `send` hands the worker a batch (as Arrow IPC, its buffer transferred)
+ * while the caller goes on; `output` yields the file's bytes as the encoder finishes each row
+ * group (so an upload can start before the file is done), `finish` returns them whole.
  *
  * Invariants:
  * - Flow control: a session has at most MAX_IN_FLIGHT batches sent but not yet taken by the
  *   encoder; `send` resolves once the session is under that credit again.
  * - The bytes are those `encodeWithSettings` produces on the calling thread for the same
- *   batches and settings (the worker uses the same writer properties).
+ *   batches and settings (the worker uses the same writer properties), in order, each chunk
+ *   transferred (never copied) from the worker.
  * - A worker that fails or exits fails every session on it with PARQUET_WRITE_FAILED (naming
  *   the table and file) and leaves the pool; the next session starts a new one.
  * - Workers start lazily (`sharedEncodePool` creates nothing at import time); a pool whose
@@ -35,7 +37,8 @@ export type FromEncoder =
   | { type: 'ready' }
   | { type: 'failed'; message: string }
   | { type: 'taken'; session: number }
-  | { type: 'done'; session: number; bytes: Uint8Array }
+  | { type: 'chunk'; session: number; bytes: Uint8Array }
+  | { type: 'done'; session: number }
   | { type: 'error'; session: number; message: string };
 
 const MAX_IN_FLIGHT = 2;
@@ -53,8 +56,12 @@ interface SessionState {
   context: ParquetFileContext;
   inFlight: number;
   credit: (() => void) | undefined;
-  resolve: (bytes: Uint8Array) => void;
-  reject: (err: unknown) => void;
+  /** Output chunks received and not yet taken by `output`. */
+  chunks: Uint8Array[];
+  /** The worker sent the last chunk. */
+  ended: boolean;
+  /** Wakes `output` when a chunk, the end or a failure arrives. */
+  wake: (() => void) | undefined;
   failure: unknown;
 }
 
@@ -113,18 +120,17 @@ class EncodeWorker {
     if (this.sessions.size === 0) this.worker.unref();
   }
 
-  private settle(id: number, outcome: { bytes: Uint8Array } | { error: unknown }): void {
+  private settle(id: number, error?: unknown): void {
     const state = this.sessions.get(id);
     if (!state) return;
     this.untrack(id);
-    const credit = state.credit;
+    if (error === undefined) state.ended = true;
+    else state.failure = error;
+    const { credit, wake } = state;
     state.credit = undefined;
-    if ('bytes' in outcome) state.resolve(outcome.bytes);
-    else {
-      state.failure = outcome.error;
-      state.reject(outcome.error);
-    }
+    state.wake = undefined;
     credit?.();
+    wake?.();
   }
 
   private onMessage(msg: FromEncoder): void {
@@ -138,12 +144,21 @@ class EncodeWorker {
         credit?.();
         break;
       }
+      case 'chunk': {
+        const state = this.sessions.get(msg.session);
+        if (!state) return;
+        state.chunks.push(msg.bytes);
+        const wake = state.wake;
+        state.wake = undefined;
+        wake?.();
+        break;
+      }
       case 'done':
-        this.settle(msg.session, { bytes: msg.bytes });
+        this.settle(msg.session);
         break;
       case 'error': {
         const state = this.sessions.get(msg.session);
-        if (state) this.settle(msg.session, { error: encodeFailed(state.context, msg.message) });
+        if (state) this.settle(msg.session, encodeFailed(state.context, msg.message));
         break;
       }
     }
@@ -155,7 +170,7 @@ class EncodeWorker {
     this.onGone(this);
     const reason = err instanceof Error ? err.message : String(err);
     for (const [id, state] of [...this.sessions]) {
-      this.settle(id, { error: encodeFailed(state.context, reason, err) });
+      this.settle(id, encodeFailed(state.context, reason, err));
     }
     void this.worker.terminate().catch(() => {});
   }
@@ -172,9 +187,9 @@ function transferable(bytes: Uint8Array): Uint8Array {
 
 /** One data file being encoded on a worker. */
 export class EncodeSession {
-  private readonly done: Promise<Uint8Array>;
   private readonly state: SessionState;
-  private finished = false;
+  private closed = false;
+  private reading = false;
 
   /** @internal use `EncodePool.open`. */
   constructor(
@@ -183,15 +198,15 @@ export class EncodeSession {
     context: ParquetFileContext,
     settings: EncodeSettings,
   ) {
-    let resolve!: (bytes: Uint8Array) => void;
-    let reject!: (err: unknown) => void;
-    this.done = new Promise<Uint8Array>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    // Awaited by `finish`; a session abandoned after a failure must not be an unhandled rejection.
-    this.done.catch(() => {});
-    this.state = { context, inFlight: 0, credit: undefined, resolve, reject, failure: undefined };
+    this.state = {
+      context,
+      inFlight: 0,
+      credit: undefined,
+      chunks: [],
+      ended: false,
+      wake: undefined,
+      failure: undefined,
+    };
     worker.track(id, this.state);
     worker.post({ type: 'open', session: id, settings });
   }
@@ -211,22 +226,76 @@ export class EncodeSession {
     if (this.state.failure !== undefined) throw this.state.failure;
   }
 
-  /** Closes the input and returns the file's Parquet bytes. */
-  finish(): Promise<Uint8Array> {
-    if (!this.finished) {
-      this.finished = true;
-      if (this.state.failure === undefined) this.worker.post({ type: 'close', session: this.id });
+  /**
+   * Closes the input and yields the file's Parquet bytes in order, a chunk per row group as the
+   * encoder finishes it (the chunks are the caller's to keep). Stopping early aborts the file.
+   * One reader per session.
+   */
+  async *output(): AsyncGenerator<Uint8Array> {
+    if (this.reading) throw new Error('EncodeSession.output: the output is read once');
+    this.reading = true;
+    this.close();
+    const state = this.state;
+    let complete = false;
+    try {
+      for (;;) {
+        const chunk = state.chunks.shift();
+        if (chunk !== undefined) {
+          yield chunk;
+          continue;
+        }
+        if (state.failure !== undefined) throw state.failure;
+        if (state.ended) {
+          complete = true;
+          return;
+        }
+        await new Promise<void>((resolve) => {
+          state.wake = resolve;
+        });
+      }
+    } finally {
+      if (!complete) this.abort();
     }
-    return this.done;
   }
 
-  /** Drops the file: the worker stops encoding it and nothing is returned. */
+  /** Closes the input and returns the file's Parquet bytes whole. */
+  async finish(): Promise<Uint8Array> {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const c of this.output()) {
+      chunks.push(c);
+      size += c.byteLength;
+    }
+    if (chunks.length === 1) return chunks[0]!;
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      bytes.set(c, at);
+      at += c.byteLength;
+    }
+    return bytes;
+  }
+
+  /** Drops the file: the worker stops encoding it and nothing more is returned. */
   abort(): void {
-    if (this.finished) return;
-    this.finished = true;
+    const state = this.state;
+    if (state.ended || state.failure !== undefined) return;
+    this.closed = true;
     this.worker.post({ type: 'abort', session: this.id });
     this.worker.untrack(this.id);
-    this.state.reject(encodeFailed(this.state.context, 'aborted'));
+    state.failure = encodeFailed(state.context, 'aborted');
+    state.chunks.length = 0;
+    const { credit, wake } = state;
+    state.credit = undefined;
+    state.wake = undefined;
+    credit?.();
+    wake?.();
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.state.failure === undefined) this.worker.post({ type: 'close', session: this.id });
   }
 }
 

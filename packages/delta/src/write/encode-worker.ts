@@ -1,10 +1,11 @@
 /**
  * Worker-thread entry of the Parquet encode pool (encode-pool.ts). Each session is one data
  * file: batches arrive as Arrow IPC (`batch`), are decoded into WebAssembly and fed to
- * parquet-wasm's streaming writer as it asks for them, and the finished file goes back whole
- * (`done`, its buffer transferred). A batch is acknowledged (`taken`) when the encoder takes it,
- * so the parent never runs more than its credit ahead of the encoder. Sessions on one worker
- * interleave; each holds about one row group in WebAssembly memory.
+ * parquet-wasm's streaming writer as it asks for them, and each chunk of the file goes back as
+ * the writer emits it (a row group at a time; `chunk`, its buffer transferred), then `done`.
+ * A batch is acknowledged (`taken`) when the encoder takes it, so the parent never runs more
+ * than its credit ahead of the encoder. Sessions on one worker interleave; each holds about one
+ * row group in WebAssembly memory.
  * Loaded only as a worker; importing it elsewhere does nothing.
  */
 import { isMainThread, parentPort } from 'node:worker_threads';
@@ -70,22 +71,21 @@ if (!isMainThread && parentPort) {
           writerProperties(pw, settings),
         )) as ReadableStream<Uint8Array>;
         const reader = output.getReader();
-        const chunks: Uint8Array[] = [];
-        let size = 0;
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;
-          chunks.push(value.buffer === pw.wasmMemory().buffer ? value.slice() : value);
-          size += value.byteLength;
+          if (s.aborted) continue;
+          // A chunk that views wasm memory, or shares its buffer, cannot be transferred as is.
+          const own =
+            value.buffer !== pw.wasmMemory().buffer &&
+            value.byteOffset === 0 &&
+            value.byteLength === value.buffer.byteLength
+              ? value
+              : value.slice();
+          post({ type: 'chunk', session: id, bytes: own }, [own.buffer as ArrayBuffer]);
         }
         if (s.aborted) return;
-        const bytes = new Uint8Array(size);
-        let at = 0;
-        for (const c of chunks) {
-          bytes.set(c, at);
-          at += c.byteLength;
-        }
-        post({ type: 'done', session: id, bytes }, [bytes.buffer]);
+        post({ type: 'done', session: id });
       } catch (err) {
         if (!s.aborted) {
           post({ type: 'error', session: id, message: err instanceof Error ? err.message : String(err) });

@@ -1,4 +1,5 @@
 import {
+  Binary,
   Bool,
   Field,
   Int32,
@@ -17,7 +18,14 @@ import { batchToJsonRows } from '../scan/json-rows.js';
 import { deltaSchemaToArrow } from '../schema/arrow.js';
 import type { StructType } from '../schema/types.js';
 import { concatBatches } from './arrow-concat.js';
-import { dataFileSchema, encodeParquet, toFileBatch } from './parquet-file.js';
+import {
+  COALESCE_BYTES,
+  COALESCE_ROWS,
+  coalesced,
+  dataFileSchema,
+  encodeParquet,
+  toFileBatch,
+} from './parquet-file.js';
 
 const cm = (id: number) => ({
   'delta.columnMapping.id': id,
@@ -116,6 +124,53 @@ describe('concatBatches', () => {
       true,
       true,
     ]);
+  });
+});
+
+/** `rows` rows of `rowBytes` bytes each, viewing one shared buffer (cheap at any size). */
+function wide(rows: number, rowBytes: number): RecordBatch {
+  const schema = new Schema([new Field('b', new Binary(), false)]);
+  const offsets = Int32Array.from({ length: rows + 1 }, (_, i) => i * rowBytes);
+  const payload = makeData({
+    type: new Binary(),
+    length: rows,
+    nullCount: 0,
+    valueOffsets: offsets,
+    data: new Uint8Array(rows * rowBytes),
+  });
+  return new RecordBatch(
+    schema,
+    makeData({ type: new Struct(schema.fields), length: rows, nullCount: 0, children: [payload] }),
+  );
+}
+
+describe('coalesced', () => {
+  it('joins small batches up to COALESCE_ROWS, keeping every row in order', () => {
+    const small = Array.from({ length: 10 }, () => wide(10_000, 1));
+    const out = [...coalesced(small)];
+    // 7 x 10,000 rows is the first group to reach COALESCE_ROWS (65,536); the rest is the tail.
+    expect(COALESCE_ROWS).toBe(65_536);
+    expect(out.map((b) => b.numRows)).toEqual([70_000, 30_000]);
+  });
+
+  it('passes a batch that would take a group past COALESCE_BYTES on as it is (no copy)', () => {
+    const half = Math.ceil(COALESCE_BYTES / 2 / 1000) + 1; // rows of 1000 bytes: just over half
+    const tiny = wide(10, 1000);
+    const big = wide(Math.ceil(COALESCE_BYTES / 1000), 1000);
+    const a = wide(half, 1000);
+    const b = wide(half, 1000);
+    const out = [...coalesced([tiny, big, a, b])];
+    // Each would take the group before it past the bound, so each goes on alone, uncopied.
+    expect(out).toHaveLength(4);
+    expect(out[0]).toBe(tiny);
+    expect(out[1]).toBe(big);
+    expect(out[2]).toBe(a);
+    expect(out[3]).toBe(b);
+    // Two quarters fit under the bound and are joined.
+    const quarter = wide(Math.floor(COALESCE_BYTES / 4 / 1000), 1000);
+    const joined = [...coalesced([quarter, quarter])];
+    expect(joined).toHaveLength(1);
+    expect(joined[0]!.numRows).toBe(2 * quarter.numRows);
   });
 });
 

@@ -209,16 +209,27 @@ function rowGroupRows(batches: readonly RecordBatch[], options: ParquetWriteOpti
   return Math.max(1, Math.floor(rows));
 }
 
-/** Consecutive batches concatenated into ones of about COALESCE_ROWS rows (the encoder pays per batch). */
+/**
+ * Consecutive batches concatenated into ones of about COALESCE_ROWS rows or COALESCE_BYTES (the
+ * encoder pays per batch). A batch that would take a group past COALESCE_BYTES ends the group
+ * before it, so a batch already that large is passed on as it is, never copied.
+ */
 export function* coalesced(batches: readonly RecordBatch[]): Generator<RecordBatch> {
   let group: RecordBatch[] = [];
   let rows = 0;
   let bytes = 0;
   for (const b of batches) {
     if (b.numRows === 0) continue;
+    const size = batchByteSize(b);
+    if (group.length > 0 && bytes + size > COALESCE_BYTES) {
+      yield concatBatches(group);
+      group = [];
+      rows = 0;
+      bytes = 0;
+    }
     group.push(b);
     rows += b.numRows;
-    bytes += batchByteSize(b);
+    bytes += size;
     if (rows >= COALESCE_ROWS || bytes >= COALESCE_BYTES) {
       yield concatBatches(group);
       group = [];
