@@ -206,6 +206,22 @@ describe('optimize', () => {
     expect(await rows(store)).toEqual(expected);
   });
 
+  it('encodes on the encode workers by default, in-thread with encodeWorkers 0: the same rows', async () => {
+    const { store: a } = await smallFilesTable(6);
+    const { store: b } = await smallFilesTable(6);
+    const expected = await rows(a);
+    const onWorkers = await optimize(a, {});
+    const inThread = await optimize(b, { encodeWorkers: 0 });
+    expect(onWorkers.metrics.encodeWorkers).toBeGreaterThan(0);
+    expect(inThread.metrics.encodeWorkers).toBe(0);
+    expect(onWorkers.metrics.filesAfter).toBe(inThread.metrics.filesAfter);
+    expect(await rows(a)).toEqual(expected);
+    expect(await rows(b)).toEqual(expected);
+    await expect(optimize(b, { encodeWorkers: 1.5, minInputFiles: 1 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+  });
+
   it('rewrites a single file with a deletion vector (krs-table-with-dv-small)', async () => {
     const dir = newDir();
     cpSync(tableDir('krs-table-with-dv-small'), dir, { recursive: true });

@@ -1,10 +1,11 @@
 import { MemoryStore, type ObjectStore, WeirError } from '@weir/storage';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseStats } from '../actions/codec.js';
 import { parquetModule, parquetRowGroups, readParquetTable } from '../parquet/wasm.js';
 import { RecordBatchBuilder } from '../records/index.js';
 import { parseSchema } from '../schema/parse.js';
-import { CompactionFileWriter } from './compaction-writer.js';
+import { EncodePool } from '../write/encode-pool.js';
+import { CompactionFileWriter, type CompactionWriterOptions } from './compaction-writer.js';
 
 const schema = parseSchema(
   JSON.stringify({
@@ -24,7 +25,10 @@ function batch(from: number, rows: number) {
   return b.flush();
 }
 
-const options = {
+const pool = new EncodePool(1);
+afterAll(() => pool.close());
+
+const layout: CompactionWriterOptions = {
   table: 'memory://t',
   schema,
   partitionColumns: ['p'],
@@ -34,7 +38,43 @@ const options = {
   partitionValues: { p: 'x' },
 };
 
-describe('CompactionFileWriter', () => {
+async function onlyObject(store: MemoryStore): Promise<Uint8Array> {
+  const keys: string[] = [];
+  for await (const m of store.list('')) keys.push(m.key);
+  expect(keys).toHaveLength(1);
+  return store.get(keys[0]!);
+}
+
+describe('CompactionFileWriter on an encode worker', () => {
+  it('writes the bytes the in-thread encoder writes, streamed from the worker', async () => {
+    const write = async (encodePool?: EncodePool) => {
+      const store = new MemoryStore('cw');
+      const w = new CompactionFileWriter(store, {
+        ...layout,
+        rowGroupBytes: 512 * 1024,
+        ...(encodePool ? { encodePool } : {}),
+      });
+      for (let i = 0; i < 30; i++) await w.write(batch(i * 3000, 3000));
+      const add = (await w.close())!;
+      return { add, bytes: await onlyObject(store) };
+    };
+    const before = pool.sessionsOpened;
+    const there = await write(pool);
+    expect(pool.sessionsOpened).toBe(before + 1);
+    expect(pool.openSessions).toBe(0);
+    const here = await write();
+    expect(Buffer.from(there.bytes).equals(Buffer.from(here.bytes))).toBe(true);
+    expect(there.add.size).toBe(there.bytes.byteLength);
+    expect(there.add.stats).toBe(here.add.stats);
+    expect((await parquetRowGroups(there.bytes)).length).toBeGreaterThan(1);
+  });
+});
+
+describe.each([
+  ['in-thread', undefined],
+  ['on an encode worker', pool],
+] as const)('CompactionFileWriter (%s)', (_, encodePool) => {
+  const options: CompactionWriterOptions = { ...layout, ...(encodePool ? { encodePool } : {}) };
   it('streams many batches into one file with stats, without the partition column', async () => {
     const store = new MemoryStore('cw');
     const w = new CompactionFileWriter(store, { ...options, rowGroupBytes: 512 * 1024, now: () => 42 });
@@ -118,5 +158,6 @@ describe('CompactionFileWriter', () => {
     const keys = [];
     for await (const m of store.list('')) keys.push(m.key);
     expect(keys).toEqual([]);
+    expect(pool.openSessions).toBe(0);
   });
 });

@@ -13,8 +13,11 @@
  *   statistics, ZSTD by default, no dictionary on columns that rarely repeat).
  * - Row groups hold about `rowGroupBytes` (default 64 MiB) of Arrow data, at most 1,048,576 rows;
  *   small batches are coalesced into ~64K-row batches before they cross into WebAssembly.
+ * - Encoding runs on a worker of `encodePool` when one is given and can start (an EncodeSession:
+ *   the same writer settings, so the same bytes), else on this thread.
  * - `write` resolves once the encoder has taken the data (backpressure: at most one coalesced
- *   batch waits); the upload (`store.put` of an async iterable) runs concurrently.
+ *   batch waits, two on a worker); the upload (`store.put` of an async iterable) runs
+ *   concurrently.
  * - `close()` returns the add (dataChange=false, stats of the rows written) or undefined when no
  *   row was written (nothing is uploaded then); `abort()` cancels both sides: a partly uploaded
  *   object either never appears (LocalStore, S3 multipart) or stays unreferenced (VACUUM).
@@ -28,6 +31,7 @@ import type { StructField, StructType } from '../schema/types.js';
 import { concatBatches } from '../write/arrow-concat.js';
 import { batchByteSize } from '../write/arrow-size.js';
 import { dataFileName, encodeAddPath } from '../write/data-file-path.js';
+import type { EncodePool, EncodeSession } from '../write/encode-pool.js';
 import {
   dataFileSchema,
   encodeSettings,
@@ -55,6 +59,8 @@ export interface CompactionWriterOptions extends FileLayout {
   compression?: ParquetCompression;
   /** Arrow bytes per row group to aim for (default 64 MiB). */
   rowGroupBytes?: number;
+  /** Encode on a worker of this pool (default: on the calling thread). */
+  encodePool?: EncodePool;
   now?: () => number;
 }
 
@@ -192,6 +198,8 @@ export class CompactionFileWriter {
   private encodedRows = 0;
   private upload: Promise<void> | undefined;
   private output: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  /** The worker encoding the file, when it runs on one. */
+  private session: EncodeSession | undefined;
   private bytes = 0;
   private failure: { err: unknown } | undefined;
 
@@ -233,7 +241,8 @@ export class CompactionFileWriter {
     if (this.failure) throw this.failure.err;
     await this.handOver();
     if (!this.upload) return undefined;
-    await this.slot.end();
+    if (this.session) this.session.close();
+    else await this.slot.end();
     await this.upload;
     const failed = this.failure as { err: unknown } | undefined;
     if (failed) throw failed.err;
@@ -252,6 +261,7 @@ export class CompactionFileWriter {
     this.fail(
       new WeirError('WRITER_ABORTED', `${this.options.table}: compaction into ${this.key} was aborted`),
     );
+    this.session?.abort();
     await this.output?.cancel().catch(() => {});
     await this.upload?.catch(() => {});
   }
@@ -270,26 +280,45 @@ export class CompactionFileWriter {
   }
 
   private async put(chunk: Chunk): Promise<void> {
-    if (!this.upload) this.start(chunk);
-    await this.slot.put(chunk);
+    if (!this.upload) await this.start(chunk);
+    const session = this.session;
+    if (!session) {
+      await this.slot.put(chunk);
+      return;
+    }
+    try {
+      if ('batch' in chunk) await session.send(chunk.batch);
+      else await session.sendIpc(chunk.ipc);
+    } catch (err) {
+      // A failed upload aborts the session, and a failed session fails the upload: either way
+      // the upload's outcome is the error to report, not the abort.
+      await this.upload?.catch(() => {});
+      throw this.failure?.err ?? err;
+    }
   }
 
   /** Starts the encoder and the upload (on the first batch: it sizes the row groups). */
-  private start(first: Chunk): void {
-    const pw = parquetModule();
+  private async start(first: Chunk): Promise<void> {
     const perRow =
       'batch' in first
         ? Math.max(1, batchByteSize(first.batch) / Math.max(1, first.batch.numRows))
         : Math.max(1, first.ipc.byteLength / Math.max(1, first.rows));
     const target = this.options.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES;
     const rowGroupRows = Math.max(COALESCE_ROWS, Math.min(MAX_ROW_GROUP_ROWS, Math.floor(target / perRow)));
-    const props = writerProperties(
-      pw,
-      encodeSettings(this.shaper.fileSchema, [], {
-        compression: this.options.compression ?? 'zstd',
-        maxRowGroupRows: rowGroupRows,
-      }),
-    );
+    const settings = encodeSettings(this.shaper.fileSchema, [], {
+      compression: this.options.compression ?? 'zstd',
+      maxRowGroupRows: rowGroupRows,
+    });
+    const { table } = this.options;
+    const file = this.key;
+    const session = await this.options.encodePool?.open({ table, file }, settings);
+    if (session) {
+      this.session = session;
+      this.startUpload(this.fromSession(session));
+      return;
+    }
+    const pw = parquetModule();
+    const props = writerProperties(pw, settings);
     const slot = this.slot;
     // highWaterMark 0: a batch crosses into WebAssembly only when the encoder asks for it.
     const input = new ReadableStream<unknown>(
@@ -311,8 +340,6 @@ export class CompactionFileWriter {
       },
       { highWaterMark: 0 },
     );
-    const { table } = this.options;
-    const file = this.key;
     const encoded = pw.transformParquetStream(input as ReadableStream, props);
     const self = this;
     async function* chunks(): AsyncGenerator<Uint8Array> {
@@ -329,7 +356,24 @@ export class CompactionFileWriter {
         yield value;
       }
     }
-    this.upload = this.store.put(this.key, chunks()).catch((err: unknown) => {
+    this.startUpload(chunks());
+  }
+
+  /** The worker's output, counted; after a failure or abort the object must not appear. */
+  private async *fromSession(session: EncodeSession): AsyncGenerator<Uint8Array> {
+    for await (const chunk of session.output()) {
+      if (this.failure) throw this.failure.err;
+      this.bytes += chunk.byteLength;
+      yield chunk;
+    }
+    if (this.failure) throw this.failure.err;
+  }
+
+  private startUpload(chunks: AsyncIterable<Uint8Array>): void {
+    const { table } = this.options;
+    const file = this.key;
+    // Either encoder hands over fresh chunks (copies out of WebAssembly memory), never reused.
+    this.upload = this.store.put(this.key, chunks, { chunksOwned: true }).catch((err: unknown) => {
       const wrapped =
         this.failure?.err ??
         new WeirError(

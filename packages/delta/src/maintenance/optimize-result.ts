@@ -56,6 +56,8 @@ export interface OptimizeMetrics {
   filesAfter: number;
   /** Worker threads that decoded the inputs (0: all on the calling thread). */
   decodeWorkers: number;
+  /** Worker threads the output files could be encoded on (0: encoded on the calling thread). */
+  encodeWorkers: number;
   durationMs: number;
 }
 
@@ -110,6 +112,7 @@ export function emptyResult(plan: OptimizePlan, snapshot: Snapshot, dryRun: bool
       filesBefore: snapshot.numFiles,
       filesAfter: snapshot.numFiles,
       decodeWorkers: 0,
+      encodeWorkers: 0,
       durationMs: 0,
     },
   };

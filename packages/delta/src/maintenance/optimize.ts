@@ -8,7 +8,9 @@
  *   inputs' bytes, so the file lands near the target); bins run on a bounded queue (p-queue), so
  *   memory is bounded by `maxConcurrentBins` x (scan prefetch + one row group). For large plans
  *   the reading (decode, deletion vectors, shaping, stats) runs on a worker thread
- *   (scan-offload.ts) while this thread encodes.
+ *   (scan-offload.ts); encoding runs on the process's encode pool (encode-pool.ts, the workers
+ *   data writes use; `encodeWorkers: 0` keeps it on this thread), so reading and encoding use
+ *   different cores even for the small plans of auto-compaction.
  * - Finished bins are committed in groups (every `binsPerCommit` bins, `bytesPerCommit` input
  *   bytes or `commitIntervalMs`, and at the end), one commit at a time: `OPTIMIZE` with
  *   `readsFiles(inputs)` + `removeAdds(inputs, dataChange=false)` + `addFiles(outputs)`. Blind
@@ -36,6 +38,7 @@ import { loadSnapshot, type Snapshot } from '../snapshot/snapshot.js';
 import { assertWritable } from '../table/table-config.js';
 import { maybeCheckpoint } from '../table/write-table.js';
 import { CommitConflictError, Transaction } from '../txn/transaction.js';
+import { defaultEncodeWorkers, sharedEncodePool } from '../write/encode-pool.js';
 import type { ParquetCompression } from '../write/parquet-file.js';
 import { CompactionFileWriter, type FileLayout } from './compaction-writer.js';
 import {
@@ -74,6 +77,11 @@ export interface OptimizeExecuteOptions {
    * Falls back to this thread when no worker can be started.
    */
   decodeOnWorker?: boolean | 'auto';
+  /**
+   * Worker threads that encode the output files (the process-wide pool data writes use;
+   * default one fewer than the cores, at most 4); 0 encodes on this thread.
+   */
+  encodeWorkers?: number;
   /** 'inline' (default): checkpoint (and clean up the log) after a commit when due. */
   checkpoint?: 'inline' | 'off';
   onCheckpointError?: (err: unknown) => void;
@@ -144,6 +152,16 @@ export async function executeOptimize(
 ): Promise<OptimizeResult> {
   const started = performance.now();
   const table = snapshot.table;
+  const workers = options.encodeWorkers ?? defaultEncodeWorkers();
+  if (!Number.isInteger(workers) || workers < 0) {
+    throw new WeirError(
+      'INVALID_ARGUMENT',
+      `${table}: encodeWorkers must be a whole number >= 0, not ${workers}`,
+      {
+        details: { table, option: 'encodeWorkers', value: workers },
+      },
+    );
+  }
   const result = emptyResult(plan, snapshot, false);
   const m = result.metrics;
   const finish = () => {
@@ -202,6 +220,8 @@ export async function executeOptimize(
       ? plan.metrics.bytesInBins >= OFFLOAD_MIN_BYTES && availableParallelism() > 1
       : options.decodeOnWorker;
   const offload = offloadWanted ? await ScanOffload.start() : undefined;
+  const encodePool = sharedEncodePool(workers);
+  m.encodeWorkers = encodePool?.size ?? 0;
   m.decodeWorkers = offload ? 1 : 0;
   const rewriteBin = async (bin: OptimizeBin): Promise<BinOutput> => {
     const scan: ScanPlan = {
@@ -216,6 +236,7 @@ export async function executeOptimize(
       partitionValues: bin.partitionValues,
       ...(options.compression ? { compression: options.compression } : {}),
       ...(options.rowGroupBytes !== undefined ? { rowGroupBytes: options.rowGroupBytes } : {}),
+      ...(encodePool ? { encodePool } : {}),
       now,
     });
     let rows = 0;

@@ -444,6 +444,7 @@ export class DataFileWriter {
       session.abort();
       throw err;
     }
+    session.close();
     return session.output();
   }
 

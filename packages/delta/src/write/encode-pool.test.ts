@@ -120,6 +120,7 @@ describe('EncodePool', () => {
     const here = await encodeWithSettings(batches, { table: 't', file: 'f' }, settings);
     const session = (await pool().open({ table: 't', file: 'f' }, settings))!;
     for (const b of batches) await session.send(b);
+    session.close();
     const chunks: Uint8Array[] = [];
     for await (const c of session.output()) chunks.push(c);
     // Three row groups (3000, 3000, 2010) and the footer: more than one chunk.
@@ -134,6 +135,7 @@ describe('EncodePool', () => {
     const settings = encodeSettings(fileSchema, batches, { maxRowGroupRows: 1000 });
     const session = (await p.open({ table: 't', file: 'f' }, settings))!;
     for (const b of batches) await session.send(b);
+    session.close();
     for await (const _ of session.output()) break;
     expect(p.openSessions).toBe(0);
     const again = await p.encode(batches, { table: 't', file: 'g' }, settings);

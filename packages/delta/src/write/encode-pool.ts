@@ -4,7 +4,8 @@
  * cores. A pool runs up to `size` workers (encode-worker.ts); a session is one data file,
  * streamed both ways: `send` hands the worker a batch (as Arrow IPC, its buffer transferred)
  * while the caller goes on; `output` yields the file's bytes as the encoder finishes each row
- * group (so an upload can start before the file is done), `finish` returns them whole.
+ * group (so an upload can run while batches are still being sent), `close` ends the input,
+ * `finish` closes and returns the bytes whole.
  *
  * Invariants:
  * - Flow control: a session has at most MAX_IN_FLIGHT batches sent but not yet taken by the
@@ -215,7 +216,14 @@ export class EncodeSession {
   async send(batch: RecordBatch): Promise<void> {
     if (this.state.failure !== undefined) throw this.state.failure;
     if (batch.numRows === 0) return;
-    const ipc = transferable(tableToIPC(new Table([batch]), 'stream'));
+    await this.sendIpc(tableToIPC(new Table([batch]), 'stream'));
+  }
+
+  /** `send` for a batch already serialized as an Arrow IPC stream (copied unless it owns its buffer). */
+  async sendIpc(bytes: Uint8Array): Promise<void> {
+    if (this.state.failure !== undefined) throw this.state.failure;
+    if (this.closed) throw new Error('EncodeSession.send: the input is closed');
+    const ipc = transferable(bytes);
     this.state.inFlight++;
     this.worker.post({ type: 'batch', session: this.id, ipc }, [ipc.buffer as ArrayBuffer]);
     while (this.state.inFlight >= MAX_IN_FLIGHT && this.state.failure === undefined) {
@@ -227,14 +235,14 @@ export class EncodeSession {
   }
 
   /**
-   * Closes the input and yields the file's Parquet bytes in order, a chunk per row group as the
-   * encoder finishes it (the chunks are the caller's to keep). Stopping early aborts the file.
-   * One reader per session.
+   * The file's Parquet bytes in order, a chunk per row group as the encoder finishes it (the
+   * chunks are the caller's to keep); it ends after `close` once the file is complete. It may be
+   * read while batches are still being sent. Stopping early aborts the file. One reader per
+   * session.
    */
   async *output(): AsyncGenerator<Uint8Array> {
     if (this.reading) throw new Error('EncodeSession.output: the output is read once');
     this.reading = true;
-    this.close();
     const state = this.state;
     let complete = false;
     try {
@@ -260,6 +268,7 @@ export class EncodeSession {
 
   /** Closes the input and returns the file's Parquet bytes whole. */
   async finish(): Promise<Uint8Array> {
+    this.close();
     const chunks: Uint8Array[] = [];
     let size = 0;
     for await (const c of this.output()) {
@@ -292,7 +301,8 @@ export class EncodeSession {
     wake?.();
   }
 
-  private close(): void {
+  /** Ends the input: the encoder finishes the file with the batches sent so far. */
+  close(): void {
     if (this.closed) return;
     this.closed = true;
     if (this.state.failure === undefined) this.worker.post({ type: 'close', session: this.id });
