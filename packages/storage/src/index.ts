@@ -1,3 +1,4 @@
+export * from './bytes.js';
 export * from './errors.js';
 export * from './keys.js';
 export * from './local-store.js';

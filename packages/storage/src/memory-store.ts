@@ -6,6 +6,7 @@
  * is what makes `put` and `putIfAbsent` atomic on JavaScript's single thread.
  */
 
+import { concatBytes } from './bytes.js';
 import { AlreadyExistsError, NotFoundError, WeirError } from './errors.js';
 import { assertValidKey, assertValidPrefix, assertValidRange, compareKeys } from './keys.js';
 import type { ListOptions, ObjectMeta, ObjectStore, PutOptions } from './object-store.js';
@@ -89,7 +90,6 @@ export class MemoryStore implements ObjectStore {
 
 async function collect(key: string, source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  let size = 0;
   for await (const chunk of source) {
     if (!(chunk instanceof Uint8Array)) {
       throw new WeirError('INVALID_ARGUMENT', `put ${key}: stream yielded a non-Uint8Array chunk`, {
@@ -98,15 +98,8 @@ async function collect(key: string, source: AsyncIterable<Uint8Array>): Promise<
     }
     // Copy now: the source may reuse its buffer for the next chunk.
     chunks.push(copyBytes(chunk));
-    size += chunk.byteLength;
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 /** A copy in a fresh plain Uint8Array (a Buffer's own `slice` would share memory, not copy). */

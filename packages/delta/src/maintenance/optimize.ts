@@ -38,7 +38,7 @@ import { loadSnapshot, type Snapshot } from '../snapshot/snapshot.js';
 import { assertWritable } from '../table/table-config.js';
 import { maybeCheckpoint } from '../table/write-table.js';
 import { CommitConflictError, Transaction } from '../txn/transaction.js';
-import { defaultEncodeWorkers, sharedEncodePool } from '../write/encode-pool.js';
+import { encodeWorkerCount, sharedEncodePool } from '../write/encode-pool.js';
 import type { ParquetCompression } from '../write/parquet-file.js';
 import { CompactionFileWriter, type FileLayout } from './compaction-writer.js';
 import {
@@ -152,16 +152,7 @@ export async function executeOptimize(
 ): Promise<OptimizeResult> {
   const started = performance.now();
   const table = snapshot.table;
-  const workers = options.encodeWorkers ?? defaultEncodeWorkers();
-  if (!Number.isInteger(workers) || workers < 0) {
-    throw new WeirError(
-      'INVALID_ARGUMENT',
-      `${table}: encodeWorkers must be a whole number >= 0, not ${workers}`,
-      {
-        details: { table, option: 'encodeWorkers', value: workers },
-      },
-    );
-  }
+  const workers = encodeWorkerCount(table, options.encodeWorkers);
   const result = emptyResult(plan, snapshot, false);
   const m = result.metrics;
   const finish = () => {

@@ -49,12 +49,7 @@ import type { StructType } from '../schema/types.js';
 import { batchByteSize } from './arrow-size.js';
 import { checkBatch } from './batch-checks.js';
 import { dataFileName, encodeAddPath } from './data-file-path.js';
-import {
-  defaultEncodeWorkers,
-  type EncodePool,
-  type EncodeSession,
-  sharedEncodePool,
-} from './encode-pool.js';
+import { type EncodePool, type EncodeSession, encodeWorkerCount, sharedEncodePool } from './encode-pool.js';
 import {
   COALESCE_BYTES,
   COALESCE_ROWS,
@@ -203,16 +198,7 @@ export class DataFileWriter {
     this.maxUploads = Math.floor(positive(table, 'maxConcurrentUploads', options.maxConcurrentUploads, 4));
     this.ratio = positive(table, 'compressionRatio', options.compressionRatio, INITIAL_RATIO);
     this.calibrated = options.compressionRatio !== undefined;
-    const workers = options.encodeWorkers ?? defaultEncodeWorkers();
-    if (!Number.isInteger(workers) || workers < 0) {
-      throw new WeirError(
-        'INVALID_ARGUMENT',
-        `${table}: encodeWorkers must be a whole number >= 0, not ${workers}`,
-        {
-          details: { table, option: 'encodeWorkers', value: workers },
-        },
-      );
-    }
+    const workers = encodeWorkerCount(table, options.encodeWorkers);
     this.pool = options.encodePool ?? sharedEncodePool(workers);
     this.parquetOptions = {
       ...(options.compression ? { compression: options.compression } : {}),

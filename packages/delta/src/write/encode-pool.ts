@@ -23,7 +23,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { WeirError } from '@weir/storage';
+import { concatBytes, WeirError } from '@weir/storage';
 import { type RecordBatch, Table, tableToIPC } from 'apache-arrow';
 import { startModuleWorker } from '../util/module-worker.js';
 import type { EncodeSettings, ParquetFileContext } from './parquet-file.js';
@@ -270,19 +270,8 @@ export class EncodeSession {
   async finish(): Promise<Uint8Array> {
     this.close();
     const chunks: Uint8Array[] = [];
-    let size = 0;
-    for await (const c of this.output()) {
-      chunks.push(c);
-      size += c.byteLength;
-    }
-    if (chunks.length === 1) return chunks[0]!;
-    const bytes = new Uint8Array(size);
-    let at = 0;
-    for (const c of chunks) {
-      bytes.set(c, at);
-      at += c.byteLength;
-    }
-    return bytes;
+    for await (const c of this.output()) chunks.push(c);
+    return concatBytes(chunks);
   }
 
   /** Drops the file: the worker stops encoding it and nothing more is returned. */
@@ -378,6 +367,21 @@ export class EncodePool {
     this.unavailable = true;
     await Promise.all(this.workers.splice(0).map((w) => w.worker.terminate().catch(() => {})));
   }
+}
+
+/** `requested` workers (default `defaultEncodeWorkers()`), refused unless a whole number >= 0. */
+export function encodeWorkerCount(table: string, requested: number | undefined): number {
+  const workers = requested ?? defaultEncodeWorkers();
+  if (!Number.isInteger(workers) || workers < 0) {
+    throw new WeirError(
+      'INVALID_ARGUMENT',
+      `${table}: encodeWorkers must be a whole number >= 0, not ${workers}`,
+      {
+        details: { table, option: 'encodeWorkers', value: workers },
+      },
+    );
+  }
+  return workers;
 }
 
 /**

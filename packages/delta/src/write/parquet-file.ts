@@ -23,7 +23,7 @@
  *   first concatenated into batches of ~64K rows: the encoder has a fixed cost per batch.
  * - A parquet-wasm failure is `WeirError('PARQUET_WRITE_FAILED')` naming the table and file.
  */
-import { WeirError } from '@weir/storage';
+import { concatBytes, WeirError } from '@weir/storage';
 import {
   type DataType as ArrowType,
   type Data,
@@ -288,22 +288,13 @@ export async function encodeWithSettings(
     const output = await pw.transformParquetStream(input as ReadableStream, props);
     const reader = (output as ReadableStream<Uint8Array>).getReader();
     const chunks: Uint8Array[] = [];
-    let size = 0;
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       // Chunks are copies in JS memory; copy anyway should one be a view into wasm memory.
       chunks.push(value.buffer === pw.wasmMemory().buffer ? value.slice() : value);
-      size += value.byteLength;
     }
-    if (chunks.length === 1) return chunks[0]!;
-    const out = new Uint8Array(size);
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.byteLength;
-    }
-    return out;
+    return concatBytes(chunks);
   } catch (err) {
     throw new WeirError(
       'PARQUET_WRITE_FAILED',
