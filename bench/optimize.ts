@@ -241,7 +241,7 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
     results: {
       weir: {
         method:
-          'optimize(store) defaults, in a fresh process: planOptimize, 2 bins on p-queue, executeScan on a decode worker thread -> one streamed zstd file per bin encoded on the encode pool's worker, group commits, LocalStore',
+          'optimize(store) defaults, in a fresh process: planOptimize, 2 bins on p-queue, executeScan on a decode worker thread -> one streamed zstd file per bin encoded on the encode pool worker, group commits, LocalStore',
         medianMs: round(weir.medianMs, 1),
         samplesMs: weir.samplesMs.map((x) => round(x, 1)),
         mbPerSec: round(weirMbPerSec, 2),
