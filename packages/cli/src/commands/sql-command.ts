@@ -7,7 +7,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { parseTableSpec, runRepl, SqlSession, type SqlStream, type TableReadInfo } from '@weir/sql';
+import type { SqlStream, TableReadInfo } from '@weir/sql';
 import { WeirError } from '@weir/storage';
 import type { Command } from 'commander';
 import { type CliContext, write } from '../context.js';
@@ -45,6 +45,8 @@ export function registerSqlCommand(program: Command, ctx: CliContext): void {
     .action(async (query: string | undefined, opts: SqlOptions) => {
       const format: RowFormat =
         opts.format !== undefined ? parseRowFormat(opts.format) : ctx.io.isTTY ? 'table' : 'ndjson';
+      // Loaded here, not at start-up: DuckDB is a large native library every other command can do without.
+      const { parseTableSpec, runRepl, SqlSession } = await import('@weir/sql');
       const session = await SqlSession.create();
       try {
         const seen = new Set<string>();

@@ -16,7 +16,6 @@ import path from 'node:path';
 import { loadSnapshot, readHistory } from '@weir/delta';
 import { Ingest, type IngestStatus } from '@weir/kafka';
 import { startBroker } from '@weir/kafka-broker';
-import { queryTables } from '@weir/sql';
 import { LocalStore, WeirError } from '@weir/storage';
 import type { Command } from 'commander';
 import { Kafka, logLevel } from 'kafkajs';
@@ -228,6 +227,7 @@ export function registerStreamDemoCommand(program: Command, ctx: CliContext): vo
           `   files written by the stream: ${written}; live files after compaction: ${snapshot.files().length} (${formatBytes(bytes)})\n`,
         );
 
+        const { queryTables } = await import('@weir/sql'); // DuckDB: loaded only when it is used
         const q = async (title: string, sql: string) => {
           await out(`   ${title}\n   > ${sql}`);
           const result = await queryTables(sql, {
