@@ -33,6 +33,9 @@ import { batchByteSize } from '../write/arrow-size.js';
 import { dataFileName, encodeAddPath } from '../write/data-file-path.js';
 import type { EncodePool, EncodeSession } from '../write/encode-pool.js';
 import {
+  COALESCE_ROWS,
+  DEFAULT_MAX_ROW_GROUP_ROWS,
+  DEFAULT_ROW_GROUP_BYTES,
   dataFileSchema,
   encodeSettings,
   type ParquetCompression,
@@ -63,10 +66,6 @@ export interface CompactionWriterOptions extends FileLayout {
   encodePool?: EncodePool;
   now?: () => number;
 }
-
-const COALESCE_ROWS = 65_536;
-const MAX_ROW_GROUP_ROWS = 1_048_576;
-const DEFAULT_ROW_GROUP_BYTES = 64 * 1024 * 1024;
 
 /** A one-slot hand-over between the writer (producer) and the encoder's input stream (consumer). */
 class Slot<T> {
@@ -304,7 +303,10 @@ export class CompactionFileWriter {
         ? Math.max(1, batchByteSize(first.batch) / Math.max(1, first.batch.numRows))
         : Math.max(1, first.ipc.byteLength / Math.max(1, first.rows));
     const target = this.options.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES;
-    const rowGroupRows = Math.max(COALESCE_ROWS, Math.min(MAX_ROW_GROUP_ROWS, Math.floor(target / perRow)));
+    const rowGroupRows = Math.max(
+      COALESCE_ROWS,
+      Math.min(DEFAULT_MAX_ROW_GROUP_ROWS, Math.floor(target / perRow)),
+    );
     const settings = encodeSettings(this.shaper.fileSchema, [], {
       compression: this.options.compression ?? 'zstd',
       maxRowGroupRows: rowGroupRows,
@@ -314,7 +316,7 @@ export class CompactionFileWriter {
     const session = await this.options.encodePool?.open({ table, file }, settings);
     if (session) {
       this.session = session;
-      this.startUpload(this.fromSession(session));
+      this.startUpload(session.output());
       return;
     }
     const pw = parquetModule();
@@ -347,21 +349,17 @@ export class CompactionFileWriter {
       self.output = reader;
       for (;;) {
         const next = await reader.read();
-        // After a failure or abort the object must not appear: fail the upload, whatever the encoder did.
-        if (self.failure) throw self.failure.err;
         if (next.done) return;
         const wasm = parquetModule().wasmMemory().buffer;
-        const value = next.value.buffer === wasm ? next.value.slice() : next.value;
-        self.bytes += value.byteLength;
-        yield value;
+        yield next.value.buffer === wasm ? next.value.slice() : next.value;
       }
     }
     this.startUpload(chunks());
   }
 
-  /** The worker's output, counted; after a failure or abort the object must not appear. */
-  private async *fromSession(session: EncodeSession): AsyncGenerator<Uint8Array> {
-    for await (const chunk of session.output()) {
+  /** The encoder's output, counted; after a failure or abort the object must not appear. */
+  private async *counted(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    for await (const chunk of chunks) {
       if (this.failure) throw this.failure.err;
       this.bytes += chunk.byteLength;
       yield chunk;
@@ -373,21 +371,23 @@ export class CompactionFileWriter {
     const { table } = this.options;
     const file = this.key;
     // Either encoder hands over fresh chunks (copies out of WebAssembly memory), never reused.
-    this.upload = this.store.put(this.key, chunks, { chunksOwned: true }).catch((err: unknown) => {
-      const wrapped =
-        this.failure?.err ??
-        new WeirError(
-          'DATA_FILE_UPLOAD_FAILED',
-          `${table}: cannot encode or upload data file ${file}: ${err instanceof Error ? err.message : String(err)}`,
-          {
-            cause: err,
-            retryable: err instanceof WeirError ? err.retryable : false,
-            details: { table, file },
-          },
-        );
-      this.fail(wrapped);
-      throw wrapped;
-    });
+    this.upload = this.store
+      .put(this.key, this.counted(chunks), { chunksOwned: true })
+      .catch((err: unknown) => {
+        const wrapped =
+          this.failure?.err ??
+          new WeirError(
+            'DATA_FILE_UPLOAD_FAILED',
+            `${table}: cannot encode or upload data file ${file}: ${err instanceof Error ? err.message : String(err)}`,
+            {
+              cause: err,
+              retryable: err instanceof WeirError ? err.retryable : false,
+              details: { table, file },
+            },
+          );
+        this.fail(wrapped);
+        throw wrapped;
+      });
     this.upload.catch(() => {});
   }
 }

@@ -41,7 +41,7 @@
  *   `abort()` drops the buffers and waits for uploads to settle: files already uploaded stay
  *   unreferenced, for VACUUM to remove.
  */
-import { type ObjectStore, WeirError } from '@weir/storage';
+import { type ObjectStore, type PutOptions, WeirError } from '@weir/storage';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import type { AddAction, Configuration } from '../actions/types.js';
 import { type ColumnMappingMode, columnMappingMode } from '../schema/column-mapping.js';
@@ -54,6 +54,7 @@ import {
   COALESCE_BYTES,
   COALESCE_ROWS,
   coalesced,
+  DEFAULT_ROW_GROUP_BYTES,
   dataFileSchema,
   type EncodeSettings,
   encodeSettings,
@@ -72,7 +73,6 @@ const CALIBRATION_BYTES = 4 * 1024 * 1024;
 /** Arrow bytes from which a file is worth encoding on a worker even if it never streamed. */
 const OFFLOAD_MIN_BYTES = 1024 * 1024;
 const INITIAL_RATIO = 1;
-export const DEFAULT_ROW_GROUP_BYTES = 64 * 1024 * 1024;
 
 export interface DataFileWriterOptions {
   /** The table's name or location, for errors. */
@@ -203,7 +203,7 @@ export class DataFileWriter {
     this.parquetOptions = {
       ...(options.compression ? { compression: options.compression } : {}),
       ...(options.maxRowGroupRows ? { maxRowGroupRows: options.maxRowGroupRows } : {}),
-      rowGroupBytes: positive(options.table, 'rowGroupBytes', options.rowGroupBytes, DEFAULT_ROW_GROUP_BYTES),
+      rowGroupBytes: positive(table, 'rowGroupBytes', options.rowGroupBytes, DEFAULT_ROW_GROUP_BYTES),
     };
   }
 
@@ -489,32 +489,31 @@ export class DataFileWriter {
   ): Promise<number> {
     let size = 0;
     let encodeFailure: unknown;
-    const body =
-      data instanceof Uint8Array
-        ? data
-        : (async function* () {
-            try {
-              for await (const chunk of data) {
-                size += chunk.byteLength;
-                yield chunk;
-              }
-            } catch (err) {
-              encodeFailure = err;
-              throw err;
-            }
-            encoded(size);
-          })();
+    let body: Uint8Array | AsyncIterable<Uint8Array>;
+    let options: PutOptions;
     if (data instanceof Uint8Array) {
       size = data.byteLength;
       encoded(size);
+      body = data;
+      options = { contentLength: size };
+    } else {
+      body = (async function* () {
+        try {
+          for await (const chunk of data) {
+            size += chunk.byteLength;
+            yield chunk;
+          }
+        } catch (err) {
+          encodeFailure = err;
+          throw err;
+        }
+        encoded(size);
+      })();
+      // Streamed chunks come fresh from the encoder (transferred, never reused): no copies needed.
+      options = { chunksOwned: true };
     }
     try {
-      // Streamed chunks come fresh from the encoder (transferred, never reused): no copies needed.
-      await this.store.put(
-        key,
-        body,
-        data instanceof Uint8Array ? { contentLength: size } : { chunksOwned: true },
-      );
+      await this.store.put(key, body, options);
       return size;
     } catch (err) {
       if (encodeFailure !== undefined) throw encodeFailure;

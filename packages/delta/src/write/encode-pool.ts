@@ -178,7 +178,7 @@ class EncodeWorker {
 }
 
 /** A copy unless the bytes own their whole buffer (pooled Buffers must never be transferred). */
-function transferable(bytes: Uint8Array): Uint8Array {
+export function transferable(bytes: Uint8Array): Uint8Array {
   return bytes.byteOffset === 0 &&
     bytes.byteLength === bytes.buffer.byteLength &&
     bytes.buffer instanceof ArrayBuffer

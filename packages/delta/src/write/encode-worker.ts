@@ -10,7 +10,7 @@
  */
 import { isMainThread, parentPort } from 'node:worker_threads';
 import { parquetModule } from '../parquet/wasm.js';
-import type { FromEncoder, ToEncoder } from './encode-pool.js';
+import { type FromEncoder, type ToEncoder, transferable } from './encode-pool.js';
 import { type EncodeSettings, writerProperties } from './parquet-file.js';
 
 interface Session {
@@ -75,13 +75,8 @@ if (!isMainThread && parentPort) {
           const { done, value } = await reader.read();
           if (done) break;
           if (s.aborted) continue;
-          // A chunk that views wasm memory, or shares its buffer, cannot be transferred as is.
-          const own =
-            value.buffer !== pw.wasmMemory().buffer &&
-            value.byteOffset === 0 &&
-            value.byteLength === value.buffer.byteLength
-              ? value
-              : value.slice();
+          // A view of wasm memory must never be transferred (that would detach the encoder's memory).
+          const own = value.buffer === pw.wasmMemory().buffer ? value.slice() : transferable(value);
           post({ type: 'chunk', session: id, bytes: own }, [own.buffer as ArrayBuffer]);
         }
         if (s.aborted) return;

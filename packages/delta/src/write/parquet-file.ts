@@ -49,6 +49,8 @@ export type ParquetCompression = 'zstd' | 'snappy' | 'uncompressed';
 
 export const DEFAULT_MAX_ROW_GROUP_ROWS = 1_048_576;
 export const COALESCE_ROWS = 65_536;
+/** Arrow bytes per row group that data writes and compaction aim for by default. */
+export const DEFAULT_ROW_GROUP_BYTES = 64 * 1024 * 1024;
 export const COALESCE_BYTES = 16 * 1024 * 1024;
 
 export interface ParquetWriteOptions {
@@ -221,7 +223,8 @@ export function* coalesced(batches: readonly RecordBatch[]): Generator<RecordBat
   for (const b of batches) {
     if (b.numRows === 0) continue;
     const size = batchByteSize(b);
-    if (group.length > 0 && bytes + size > COALESCE_BYTES) {
+    // The group ends when it is full, or before a batch that would take it past COALESCE_BYTES.
+    if (group.length > 0 && (rows >= COALESCE_ROWS || bytes + size > COALESCE_BYTES)) {
       yield concatBatches(group);
       group = [];
       rows = 0;
@@ -230,12 +233,6 @@ export function* coalesced(batches: readonly RecordBatch[]): Generator<RecordBat
     group.push(b);
     rows += b.numRows;
     bytes += size;
-    if (rows >= COALESCE_ROWS || bytes >= COALESCE_BYTES) {
-      yield concatBatches(group);
-      group = [];
-      rows = 0;
-      bytes = 0;
-    }
   }
   if (group.length > 0) yield concatBatches(group);
 }
