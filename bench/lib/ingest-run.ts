@@ -309,7 +309,6 @@ export async function runOnce(spec: RunSpec, log: (m: string) => void): Promise<
   writeFileSync(schemaFile, serializeSchema(SCHEMA));
   const group = `bench-${spec.name}`;
   const args = [
-    WEIR_BIN,
     ...spec.globalFlags,
     'ingest',
     '--brokers',
@@ -336,12 +335,19 @@ export async function runOnce(spec: RunSpec, log: (m: string) => void): Promise<
     // WEIR_INGEST_LATENCY_AUTOCOMPACTION=off: how much of the ingest's CPU compaction takes.
     ...(process.env.WEIR_INGEST_LATENCY_AUTOCOMPACTION === 'off' ? ['--no-auto-compaction'] : []),
   ];
-  // WEIR_INGEST_LATENCY_NODE_ARGS: extra node flags for the ingest process (e.g. --cpu-prof).
-  const nodeArgs = (process.env.WEIR_INGEST_LATENCY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, ...args], {
+  // The ingest runs as users run it: the `weir` command (which sets glibc's arena cap), not
+  // `node main.js`. WEIR_INGEST_LATENCY_NODE_ARGS: extra node flags (e.g. --cpu-prof), passed
+  // through NODE_OPTIONS.
+  const nodeArgs = process.env.WEIR_INGEST_LATENCY_NODE_ARGS ?? '';
+  const child = spawn(WEIR_BIN, args, {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...spec.env },
+    env: {
+      ...process.env,
+      ...spec.env,
+      PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`,
+      ...(nodeArgs ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${nodeArgs}`.trim() } : {}),
+    },
   });
   let assigned = new Set<string>();
   let stderr = '';

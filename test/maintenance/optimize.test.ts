@@ -6,7 +6,7 @@
  * in the commit race) while a concurrent append does not; a failing bin keeps the finished
  * groups; dry runs; auto-compaction.
  */
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -220,6 +220,107 @@ describe('optimize', () => {
     await expect(optimize(b, { encodeWorkers: 1.5, minInputFiles: 1 })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
     });
+  });
+
+  it('rewrites bins on the background worker: the same rows and file bytes as this thread writes', async () => {
+    const copy = () => {
+      const dir = newDir();
+      cpSync(tableDir('golden-dv-partitioned-with-checkpoint'), dir, { recursive: true });
+      return { dir, store: new LocalStore(dir) };
+    };
+    const a = copy();
+    const b = copy();
+    const expected = await rows(a.store);
+    const onWorker = await optimize(a.store, { background: true, maxConcurrentBins: 2 });
+    const inThread = await optimize(b.store, { encodeWorkers: 0 });
+    expect(onWorker.metrics).toMatchObject({ background: true, decodeWorkers: 1, encodeWorkers: 1 });
+    expect(inThread.metrics.background).toBe(false);
+    expect(onWorker.metrics.numAddedFiles).toBe(inThread.metrics.numAddedFiles);
+    expect(await rows(a.store)).toEqual(expected);
+    // Per partition: same stats, and byte-for-byte the same Parquet (only the names differ).
+    const added = async (store: ObjectStore, dir: string) => {
+      const out = new Map<string, { stats: string | undefined; bytes: Buffer }>();
+      for (const f of (await loadSnapshot(store)).files()) {
+        if (f.dataChange !== false) continue; // not written by this OPTIMIZE
+        out.set(JSON.stringify(f.partitionValues), {
+          stats: f.stats,
+          bytes: readFileSync(path.join(dir, decodeURIComponent(f.path))),
+        });
+      }
+      return out;
+    };
+    const fromWorker = await added(a.store, a.dir);
+    const fromThread = await added(b.store, b.dir);
+    expect(fromWorker.size).toBeGreaterThan(0);
+    expect([...fromWorker.keys()].sort()).toEqual([...fromThread.keys()].sort());
+    for (const [k, v] of fromWorker) {
+      expect(v.stats).toBe(fromThread.get(k)!.stats);
+      expect(v.bytes.equals(fromThread.get(k)!.bytes)).toBe(true);
+    }
+  });
+
+  it('on the background worker, a read or upload failure fails only its bin: finished groups stay, nothing dangles', async () => {
+    const { store } = await smallFilesTable(3, ['2024-05-01', '2024-05-02', '2024-05-03']);
+    const snapshot = await loadSnapshot(store);
+    const doomed = snapshot.files().find((f) => f.partitionValues.day === '2024-05-03')!.path;
+    const failingRead: ObjectStore = {
+      ...interceptCommit(store, async () => {}),
+      async get(k) {
+        if (k === doomed) throw new WeirError('IO_ERROR', `disk on fire: ${k}`);
+        return store.get(k);
+      },
+    };
+    const err = await optimize(failingRead, {
+      background: true,
+      binsPerCommit: 1,
+      maxConcurrentBins: 1,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OptimizeFailedError);
+    expect((err as OptimizeFailedError).result.metrics.binsCommitted).toBe(2);
+    expect((err as OptimizeFailedError).cause).toMatchObject({ code: 'IO_ERROR' });
+
+    // The upload of the last partition's file fails half way: its bin fails, nothing references it.
+    const { store: second } = await smallFilesTable(3, ['2024-05-01', '2024-05-02', '2024-05-03']);
+    const uploaded: string[] = [];
+    const failingPut: ObjectStore = {
+      ...interceptCommit(second, async () => {}),
+      async put(k, data, options) {
+        if (!k.startsWith('day=2024-05-03/')) return second.put(k, data, options);
+        uploaded.push(k);
+        const chunks = data instanceof Uint8Array ? [data] : data;
+        for await (const _ of chunks)
+          throw new WeirError('IO_ERROR', `bucket on fire: ${k}`, { retryable: true });
+      },
+    };
+    const err2 = await optimize(failingPut, {
+      background: true,
+      binsPerCommit: 1,
+      maxConcurrentBins: 1,
+    }).catch((e: unknown) => e);
+    expect(err2).toBeInstanceOf(OptimizeFailedError);
+    expect((err2 as OptimizeFailedError).result.metrics.binsCommitted).toBe(2);
+    expect(uploaded).toHaveLength(1);
+    const after = await loadSnapshot(second);
+    expect(after.files().some((f) => f.path === uploaded[0])).toBe(false);
+    for (const f of after.files())
+      await expect(second.head(decodeURIComponent(f.path))).resolves.toBeDefined();
+    expect(await rows(second)).toHaveLength(90);
+  });
+
+  it('on the background worker, an abort stops the rewrite and commits nothing of it', async () => {
+    const { store } = await smallFilesTable(4);
+    const before = await loadSnapshot(store);
+    const abort = new AbortController();
+    const slow: ObjectStore = {
+      ...interceptCommit(store, async () => {}),
+      async get(k) {
+        abort.abort(new WeirError('ABORTED', 'stop now'));
+        return store.get(k);
+      },
+    };
+    const err = await optimize(slow, { background: true, signal: abort.signal }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OptimizeFailedError);
+    expect((await loadSnapshot(store)).version).toBe(before.version);
   });
 
   it('rewrites a single file with a deletion vector (krs-table-with-dv-small)', async () => {

@@ -143,7 +143,8 @@ describe('background maintenance never holds up sink commits', () => {
     store.checkpointWrites.close();
     for (let i = 0; i < 24; i++) await epoch();
     expect(committed.length).toBe(24);
-    expect(store.dataReads.waiting).toBeGreaterThan(0); // a compaction is running, stuck
+    // A compaction is running, stuck (it starts its background worker first).
+    await until('a compaction to wait at its read', () => store.dataReads.waiting > 0);
     expect(store.checkpointWrites.waiting).toBeGreaterThan(0); // a checkpoint is pending, stuck
     expect((await loadSnapshot(local)).version).toBe(24);
 

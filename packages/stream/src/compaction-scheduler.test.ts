@@ -5,6 +5,7 @@ import {
   batchToJsonRows,
   createTable,
   loadSnapshot,
+  type OptimizeResult,
   parseSchema,
   readHistory,
   scanSnapshot,
@@ -106,6 +107,31 @@ describe('sink auto-compaction', () => {
     const history = await readHistory(store);
     expect(history.some((h) => h.operation === 'OPTIMIZE')).toBe(true);
     expect(history.filter((h) => h.operation === 'STREAMING UPDATE').length).toBeGreaterThan(1);
+  });
+
+  it('rewrites on the low-priority background worker by default, on the sink thread with background: false', async () => {
+    const runs: boolean[] = [];
+    for (const background of [undefined, false]) {
+      const store = await table();
+      for (let i = 0; i < 3; i++) {
+        const sink = await MicroBatchSink.open(store, { queryId: `w${i}`, autoCompaction: false });
+        await sink.addBatch(1, recs(i * 10, 10));
+        await sink.close();
+      }
+      const results: OptimizeResult[] = [];
+      const scheduler = new CompactionScheduler(
+        store,
+        { minSmallFiles: 2, ...(background === undefined ? {} : { background }) },
+        { metrics: new SinkMetrics(), onResult: (r) => results.push(r) },
+      );
+      scheduler.afterCommit(await loadSnapshot(store));
+      await scheduler.idle();
+      expect(results).toHaveLength(1);
+      expect(results[0]!.metrics.numAddedFiles).toBe(2); // one per partition
+      runs.push(results[0]!.metrics.background);
+      expect(await ids(store)).toEqual(range(0, 30));
+    }
+    expect(runs).toEqual([true, false]);
   });
 
   it('the pacer rests in proportion to the work it follows, capped', async () => {

@@ -28,6 +28,7 @@ import type { AddAction, Configuration } from '../actions/types.js';
 import { parquetModule } from '../parquet/wasm.js';
 import type { ColumnMappingMode } from '../schema/column-mapping.js';
 import type { StructField, StructType } from '../schema/types.js';
+import { Slot } from '../util/slot.js';
 import { concatBatches } from '../write/arrow-concat.js';
 import { batchByteSize } from '../write/arrow-size.js';
 import { dataFileName, encodeAddPath } from '../write/data-file-path.js';
@@ -65,72 +66,6 @@ export interface CompactionWriterOptions extends FileLayout {
   /** Encode on a worker of this pool (default: on the calling thread). */
   encodePool?: EncodePool;
   now?: () => number;
-}
-
-/** A one-slot hand-over between the writer (producer) and the encoder's input stream (consumer). */
-class Slot<T> {
-  private item: T | undefined;
-  private ended = false;
-  private failure: { err: unknown } | undefined;
-  private taker: { resolve: (v: T | undefined) => void; reject: (err: unknown) => void } | undefined;
-  private putter: { resolve: () => void; reject: (err: unknown) => void } | undefined;
-
-  /** Resolves once the item is stored (the previous one was taken). */
-  async put(item: T): Promise<void> {
-    while (this.item !== undefined) {
-      await new Promise<void>((resolve, reject) => {
-        this.putter = { resolve, reject };
-      });
-    }
-    if (this.failure) throw this.failure.err;
-    if (this.taker) {
-      const t = this.taker;
-      this.taker = undefined;
-      t.resolve(item);
-      return;
-    }
-    this.item = item;
-  }
-
-  /** The next item, or undefined at the end. */
-  take(): Promise<T | undefined> {
-    if (this.failure) return Promise.reject(this.failure.err);
-    if (this.item !== undefined) {
-      const item = this.item;
-      this.item = undefined;
-      const p = this.putter;
-      this.putter = undefined;
-      p?.resolve();
-      return Promise.resolve(item);
-    }
-    if (this.ended) return Promise.resolve(undefined);
-    return new Promise((resolve, reject) => {
-      this.taker = { resolve, reject };
-    });
-  }
-
-  /** Resolves once every item was taken, then marks the end. */
-  async end(): Promise<void> {
-    while (this.item !== undefined) {
-      await new Promise<void>((resolve, reject) => {
-        this.putter = { resolve, reject };
-      });
-    }
-    if (this.failure) throw this.failure.err;
-    this.ended = true;
-    const t = this.taker;
-    this.taker = undefined;
-    t?.resolve(undefined);
-  }
-
-  fail(err: unknown): void {
-    if (this.failure) return;
-    this.failure = { err };
-    this.taker?.reject(err);
-    this.putter?.reject(err);
-    this.taker = undefined;
-    this.putter = undefined;
-  }
 }
 
 /**

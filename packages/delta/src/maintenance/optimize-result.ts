@@ -58,6 +58,8 @@ export interface OptimizeMetrics {
   decodeWorkers: number;
   /** Worker threads the output files could be encoded on (0: encoded on the calling thread). */
   encodeWorkers: number;
+  /** Whether the bins were rewritten on the background worker (`background` option). */
+  background: boolean;
   durationMs: number;
 }
 
@@ -113,6 +115,7 @@ export function emptyResult(plan: OptimizePlan, snapshot: Snapshot, dryRun: bool
       filesAfter: snapshot.numFiles,
       decodeWorkers: 0,
       encodeWorkers: 0,
+      background: false,
       durationMs: 0,
     },
   };

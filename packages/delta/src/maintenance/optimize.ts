@@ -55,7 +55,7 @@ import {
   type OptimizeProgress,
   type OptimizeResult,
 } from './optimize-result.js';
-import { ScanOffload } from './scan-offload.js';
+import { backgroundOffload, type RewriteOutput, ScanOffload } from './scan-offload.js';
 
 export interface OptimizeExecuteOptions {
   /** Bins rewritten at the same time (default 2). */
@@ -82,6 +82,15 @@ export interface OptimizeExecuteOptions {
    * default one fewer than the cores, at most 4); 0 encodes on this thread.
    */
   encodeWorkers?: number;
+  /**
+   * Rewrite each bin wholly on the process's background worker (`backgroundOffload`: decoding,
+   * stats and encoding on one thread at a lowered OS priority; this thread only serves its reads
+   * and pipes its uploads). For compaction beside a latency-bound writer: it takes only CPU the
+   * writer leaves idle, never queues the writer's encodes behind its own, and adds no
+   * WebAssembly heap to the writer's thread. `decodeOnWorker` and `encodeWorkers` are then
+   * ignored; without a worker (none can start here) the bin is rewritten as without this option.
+   */
+  background?: boolean;
   /** 'inline' (default): checkpoint (and clean up the log) after a commit when due. */
   checkpoint?: 'inline' | 'off';
   onCheckpointError?: (err: unknown) => void;
@@ -210,10 +219,13 @@ export async function executeOptimize(
     options.decodeOnWorker === 'auto' || options.decodeOnWorker === undefined
       ? plan.metrics.bytesInBins >= OFFLOAD_MIN_BYTES && availableParallelism() > 1
       : options.decodeOnWorker;
-  const offload = offloadWanted ? await ScanOffload.start() : undefined;
+  const background = options.background ? await backgroundOffload() : undefined;
+  const offload = offloadWanted && !background ? await ScanOffload.start() : undefined;
   const encodePool = sharedEncodePool(workers);
   m.encodeWorkers = encodePool?.size ?? 0;
-  m.decodeWorkers = offload ? 1 : 0;
+  m.decodeWorkers = offload || background ? 1 : 0;
+  if (background) m.encodeWorkers = 1;
+  m.background = background !== undefined;
   const rewriteBin = async (bin: OptimizeBin): Promise<BinOutput> => {
     const scan: ScanPlan = {
       ...base,
@@ -221,15 +233,20 @@ export async function executeOptimize(
     };
     // The output goes where the bin's first input lives (its partition directory or prefix).
     const first = scan.files[0]!.key;
-    const writer = new CompactionFileWriter(store, {
-      ...layout,
+    const output: RewriteOutput = {
       directory: first.slice(0, first.lastIndexOf('/') + 1),
       partitionValues: bin.partitionValues,
       ...(options.compression ? { compression: options.compression } : {}),
       ...(options.rowGroupBytes !== undefined ? { rowGroupBytes: options.rowGroupBytes } : {}),
-      ...(encodePool ? { encodePool } : {}),
-      now,
-    });
+    };
+    const writer = background
+      ? undefined
+      : new CompactionFileWriter(store, {
+          ...layout,
+          ...output,
+          ...(encodePool ? { encodePool } : {}),
+          now,
+        });
     let rows = 0;
     const advance = (n: number) => {
       rows += n;
@@ -238,14 +255,21 @@ export async function executeOptimize(
       report();
     };
     running.set(bin.id, 0);
-    let adds: AddAction[];
+    let adds: AddAction[] = [];
     try {
       const scanOptions = {
         ...(options.prefetch !== undefined ? { prefetch: options.prefetch } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       };
       let stats: string | undefined;
-      if (offload) {
+      if (!writer) {
+        // The background worker reads, encodes and uploads the whole file.
+        const add = await background!.rewrite(store, scan, layout, output, {
+          ...scanOptions,
+          onRows: advance,
+        });
+        adds = add ? [{ ...add, modificationTime: now() }] : [];
+      } else if (offload) {
         // Decoded, conformed and shaped on the worker; this thread only encodes.
         const chunks = offload.scan(store, scan, layout, scanOptions);
         for (;;) {
@@ -265,10 +289,12 @@ export async function executeOptimize(
           await options.pace?.();
         }
       }
-      const add = await writer.close(stats);
-      adds = add ? [add] : [];
+      if (writer) {
+        const add = await writer.close(stats);
+        adds = add ? [add] : [];
+      }
     } catch (err) {
-      await writer.abort().catch(() => {});
+      await writer?.abort().catch(() => {});
       throw err;
     } finally {
       running.delete(bin.id);

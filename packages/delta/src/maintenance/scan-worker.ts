@@ -1,19 +1,26 @@
 /**
- * Worker-thread entry of the compaction read side (see scan-offload.ts): runs `executeScan` for
- * the plans it is sent, reading through the parent's store by request, shapes the rows into
- * data-file batches (`FileRowShaper`: partition columns dropped, physical names, stats) and posts
- * them back as Arrow IPC (coalesced to ~64K rows) for the parent to hand straight to the encoder;
- * the file's stats come with the end. So decoding, conforming and stats run on another core
- * while the parent encodes. Flow control: at most MAX_IN_FLIGHT chunks per scan are unacknowledged.
- * Loaded only as a worker; importing it elsewhere does nothing.
+ * Worker-thread entry of the compaction offload (see scan-offload.ts), reading through the
+ * parent's store by request. Two jobs:
+ * - `scan`: runs `executeScan`, shapes the rows into data-file batches (`FileRowShaper`:
+ *   partition columns dropped, physical names, stats) and posts them back as Arrow IPC
+ *   (coalesced to ~64K rows) for the parent to hand straight to its encoder; the file's stats
+ *   come with the end. Flow control: at most MAX_IN_FLIGHT chunks per scan are unacknowledged.
+ * - `rewrite`: the whole bin here — scan, `CompactionFileWriter` encoding on this thread, and the
+ *   upload streamed to the parent's store (`putOpen`/`putChunk`/`putEnd`, each chunk
+ *   acknowledged once the store took it, so at most about two row groups are in transit); the
+ *   parent gets progress and, at the end, the file's add.
+ * With `workerData.niceness` the thread lowers its own scheduling priority first (a background
+ * worker). Loaded only as a worker; importing it elsewhere does nothing.
  */
-import { isMainThread, parentPort } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { type ListOptions, NotFoundError, type ObjectMeta, type ObjectStore, WeirError } from '@weir/storage';
 import { type RecordBatch, Table, tableToIPC } from 'apache-arrow';
 import { executeScan } from '../scan/scan.js';
+import { lowerThreadPriority } from '../util/thread-priority.js';
 import { concatBatches } from '../write/arrow-concat.js';
-import { FileRowShaper } from './compaction-writer.js';
-import type { FromWorker, ToWorker, WireError } from './scan-offload.js';
+import { transferable } from '../write/encode-pool.js';
+import { CompactionFileWriter, FileRowShaper } from './compaction-writer.js';
+import type { FromWorker, StoreOp, ToWorker, WireError } from './scan-offload.js';
 
 const MAX_IN_FLIGHT = 4;
 const COALESCE_ROWS = 65_536;
@@ -35,17 +42,39 @@ function toWire(err: unknown): WireError {
 
 if (!isMainThread && parentPort) {
   const port = parentPort;
+  const niceness = (workerData as { niceness?: number } | null)?.niceness;
+  const priority = niceness ? lowerThreadPriority(niceness) : undefined;
   const post = (msg: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
   let nextRequest = 0;
   const requests = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   const scans = new Map<number, { inFlight: number; wake?: (() => void) | undefined; cancelled: boolean }>();
 
-  const call = <T>(scan: number, op: 'get' | 'getRange' | 'head', key: string, range?: [number, number]) =>
+  const call = <T>(
+    scan: number,
+    op: StoreOp,
+    key: string,
+    extra: { range?: [number, number]; put?: number; bytes?: Uint8Array } = {},
+  ) =>
     new Promise<T>((resolve, reject) => {
       const rid = nextRequest++;
       requests.set(rid, { resolve: resolve as (v: unknown) => void, reject });
-      post({ type: 'rpc', scan, rid, op, key, ...(range ? { range } : {}) });
+      const transfer = extra.bytes ? [extra.bytes.buffer as ArrayBuffer] : [];
+      post({ type: 'rpc', scan, rid, op, key, ...extra }, transfer);
     });
+
+  /** Streams an object to the parent's store, one acknowledged chunk at a time. */
+  const remotePut = async (scan: number, key: string, data: Uint8Array | AsyncIterable<Uint8Array>) => {
+    const put = await call<number>(scan, 'putOpen', key);
+    try {
+      for await (const chunk of data instanceof Uint8Array ? [data] : data) {
+        await call(scan, 'putChunk', key, { put, bytes: transferable(chunk) });
+      }
+      await call(scan, 'putEnd', key, { put });
+    } catch (err) {
+      await call(scan, 'putAbort', key, { put }).catch(() => {});
+      throw err;
+    }
+  };
 
   const remoteStore = (scan: number, root: string): ObjectStore => {
     const unsupported = (op: string) => () => {
@@ -54,9 +83,9 @@ if (!isMainThread && parentPort) {
     return {
       root,
       get: (key) => call<Uint8Array>(scan, 'get', key),
-      getRange: (key, offset, length) => call<Uint8Array>(scan, 'getRange', key, [offset, length]),
+      getRange: (key, offset, length) => call<Uint8Array>(scan, 'getRange', key, { range: [offset, length] }),
       head: (key) => call<ObjectMeta>(scan, 'head', key),
-      put: unsupported('put'),
+      put: (key, data) => remotePut(scan, key, data),
       putIfAbsent: unsupported('putIfAbsent'),
       delete: unsupported('delete'),
       list: (_prefix: string, _options?: ListOptions) => unsupported('list')(),
@@ -106,10 +135,36 @@ if (!isMainThread && parentPort) {
     }
   };
 
+  const rewrite = async (msg: Extract<ToWorker, { type: 'rewrite' }>) => {
+    const state = { inFlight: 0, cancelled: false };
+    scans.set(msg.scan, state);
+    const store = remoteStore(msg.scan, msg.root);
+    const writer = new CompactionFileWriter(store, { ...msg.layout, ...msg.output });
+    try {
+      for await (const batch of executeScan(store, msg.plan, { prefetch: msg.prefetch })) {
+        if (state.cancelled) {
+          throw new WeirError('SCAN_CANCELLED', `${msg.layout.table}: the rewrite was cancelled`);
+        }
+        await writer.write(batch);
+        post({ type: 'progress', scan: msg.scan, rows: batch.numRows });
+      }
+      const add = await writer.close();
+      post({ type: 'rewritten', scan: msg.scan, add: add ?? null });
+    } catch (err) {
+      await writer.abort().catch(() => {});
+      post({ type: 'error', scan: msg.scan, error: toWire(err) });
+    } finally {
+      scans.delete(msg.scan);
+    }
+  };
+
   port.on('message', (msg: ToWorker) => {
     switch (msg.type) {
       case 'scan':
         void run(msg);
+        break;
+      case 'rewrite':
+        void rewrite(msg);
         break;
       case 'reply': {
         const r = requests.get(msg.rid);
@@ -132,5 +187,5 @@ if (!isMainThread && parentPort) {
       }
     }
   });
-  post({ type: 'ready' });
+  post({ type: 'ready', ...(priority !== undefined ? { priority } : {}) });
 }

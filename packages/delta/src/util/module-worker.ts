@@ -11,16 +11,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-export function startModuleWorker(callerUrl: string, stem: string): Worker | undefined {
+export function startModuleWorker(callerUrl: string, stem: string, workerData?: unknown): Worker | undefined {
   try {
     const ext = path.extname(fileURLToPath(callerUrl));
     const entry = new URL(`./${stem}${ext}`, callerUrl);
-    if (ext !== '.ts') return new Worker(entry);
+    const data = workerData === undefined ? {} : { workerData };
+    if (ext !== '.ts') return new Worker(entry, data);
     const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
     const execArgv = process.execArgv.some((a) => a.includes('@weir/source'))
       ? process.execArgv
       : [...process.execArgv, '--conditions=@weir/source'];
-    return new Worker(boot, { eval: true, execArgv });
+    return new Worker(boot, { eval: true, execArgv, ...data });
   } catch {
     return undefined;
   }
