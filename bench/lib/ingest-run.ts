@@ -335,20 +335,23 @@ export async function runOnce(spec: RunSpec, log: (m: string) => void): Promise<
     // WEIR_INGEST_LATENCY_AUTOCOMPACTION=off: how much of the ingest's CPU compaction takes.
     ...(process.env.WEIR_INGEST_LATENCY_AUTOCOMPACTION === 'off' ? ['--no-auto-compaction'] : []),
   ];
-  // The ingest runs as users run it: the `weir` command (which sets glibc's arena cap), not
-  // `node main.js`. WEIR_INGEST_LATENCY_NODE_ARGS: extra node flags (e.g. --cpu-prof), passed
-  // through NODE_OPTIONS.
-  const nodeArgs = process.env.WEIR_INGEST_LATENCY_NODE_ARGS ?? '';
-  const child = spawn(WEIR_BIN, args, {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      ...spec.env,
-      PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`,
-      ...(nodeArgs ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${nodeArgs}`.trim() } : {}),
-    },
-  });
+  // The ingest runs as users run it: the `weir` command, which starts node with glibc's arena
+  // cap. WEIR_INGEST_LATENCY_NODE_ARGS: extra node flags (e.g. --cpu-prof, which NODE_OPTIONS
+  // refuses): node is then started here, with the same cap the command sets.
+  const nodeArgs = (process.env.WEIR_INGEST_LATENCY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const env = {
+    ...process.env,
+    ...spec.env,
+    PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`,
+  };
+  const child =
+    nodeArgs.length > 0
+      ? spawn(process.execPath, [...nodeArgs, WEIR_BIN, ...args], {
+          cwd: REPO,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { MALLOC_ARENA_MAX: '2', ...env },
+        })
+      : spawn(WEIR_BIN, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env });
   let assigned = new Set<string>();
   let stderr = '';
   let partial = '';
