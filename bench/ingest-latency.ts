@@ -107,13 +107,15 @@ function summary(r: RunResult): JsonObject {
 async function run(ctx: BenchContext): Promise<BenchResult> {
   const sized = ctx.quick ? QUICK : FULL;
   // Overrides for experiments: WEIR_INGEST_LATENCY_RATE (msgs/s), _CLIENTS (kafkajs,librdkafka),
-  // _STORES (local,radosgw), _SCENARIOS (names), _SWEEP (rates, '' for none), _PRODUCER_CLIENT.
+  // _STORES (local,radosgw), _SCENARIOS (names), _SWEEP (rates, '' for none), _PRODUCER_CLIENT,
+  // _DURATION_MS (measured time of each run, after the warm-up).
   const env = process.env;
   const list = (v: string | undefined) =>
     v === undefined ? undefined : v.split(',').filter((x) => x !== '');
   const cfg: Config = {
     ...sized,
     rate: Number(env.WEIR_INGEST_LATENCY_RATE ?? sized.rate),
+    durationMs: Number(env.WEIR_INGEST_LATENCY_DURATION_MS ?? sized.durationMs),
     stores: (list(env.WEIR_INGEST_LATENCY_STORES) as Config['stores'] | undefined) ?? sized.stores,
     sweepRates: list(env.WEIR_INGEST_LATENCY_SWEEP)?.map(Number) ?? sized.sweepRates,
   };

@@ -1,6 +1,6 @@
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { openParquetBlob, parquetModule, readParquetTable } from './wasm.js';
+import { type BlobSource, bytesSource, openParquetBlob, parquetModule, readParquetTable } from './wasm.js';
 
 /** A Blob that counts the bytes parquet-wasm slices out of it. */
 class CountingBlob extends Blob {
@@ -49,5 +49,39 @@ describe('openParquetBlob', () => {
     await expect(
       openParquetBlob(new Blob([new TextEncoder().encode('not parquet at all')])),
     ).rejects.toBeDefined();
+  });
+
+  it('reads bytes in memory through bytesSource, copying only the slices it asks for', async () => {
+    const bytes = parquetOf(40_000, 5_000);
+    let copied = 0;
+    const counting = (inner: BlobSource): BlobSource => ({
+      size: inner.size,
+      slice: (a, b) => {
+        const part = inner.slice(a, b);
+        return {
+          arrayBuffer: async () => {
+            const buf = await part.arrayBuffer();
+            copied += buf.byteLength;
+            return buf;
+          },
+        };
+      },
+    });
+    const reader = await openParquetBlob(counting(bytesSource(bytes)));
+    try {
+      const afterFooter = copied;
+      expect(afterFooter).toBeLessThan(bytes.byteLength / 4);
+      const fifth = await reader.read(4);
+      expect(copied - afterFooter).toBeLessThan(bytes.byteLength / 4);
+      const whole = readParquetTable(bytes, { rowGroups: [4] });
+      expect(fifth.getChild('id')!.toArray()).toEqual(whole.getChild('id')!.toArray());
+      expect(fifth.getChild('name')!.toArray()).toEqual(whole.getChild('name')!.toArray());
+    } finally {
+      reader.free();
+    }
+    // Slices of slices stay inside their parent and the file.
+    const src = bytesSource(Uint8Array.from([1, 2, 3, 4, 5, 6]));
+    const inner = (src.slice(1, 5) as unknown as BlobSource).slice(1, 10);
+    expect([...new Uint8Array(await inner.arrayBuffer())]).toEqual([3, 4, 5]);
   });
 });

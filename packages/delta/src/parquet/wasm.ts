@@ -35,7 +35,7 @@ export interface RowGroupInfo {
 /** The row groups of a Parquet file (rows and compressed size each), from its footer. */
 export async function parquetRowGroupInfo(bytes: Uint8Array): Promise<RowGroupInfo[]> {
   const pw = parquetModule();
-  const file = await pw.ParquetFile.fromFile(new Blob([bytes]));
+  const file = await pw.ParquetFile.fromFile(bytesSource(bytes) as Blob);
   try {
     const meta = file.metadata();
     const groups: RowGroupInfo[] = [];
@@ -63,12 +63,45 @@ export interface ParquetBlobReader {
 }
 
 /**
- * Opens a Parquet file held by a Blob (e.g. `fs.openAsBlob(path)`): the footer is read now,
- * row groups on `read`, so memory holds one decoded row group, never the whole file.
+ * What parquet-wasm reads a file through: a Blob, or anything with the same `size` and
+ * `slice(start, end).arrayBuffer()` (it only calls those). Its promises must never reject: a
+ * rejection inside parquet-wasm's reader traps the WebAssembly instance.
  */
-export async function openParquetBlob(blob: Blob): Promise<ParquetBlobReader> {
+export interface BlobSource {
+  readonly size: number;
+  slice(start: number, end: number): { arrayBuffer(): Promise<ArrayBuffer> };
+}
+
+/**
+ * File bytes already in memory as a BlobSource: each slice is copied when asked for, so the
+ * reader takes only the footer and the row groups it decodes (a Blob would first copy it all).
+ */
+interface BytesSlice extends BlobSource {
+  slice(start: number, end: number): BytesSlice;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+export function bytesSource(bytes: Uint8Array): BlobSource {
+  const slice = (start: number, end: number, limit: number): BytesSlice => {
+    const from = Math.min(limit, Math.max(0, start));
+    const to = Math.min(limit, Math.max(from, end));
+    return {
+      size: to - from,
+      slice: (a, b) => slice(from + a, from + b, to),
+      arrayBuffer: async () => bytes.slice(from, to).buffer as ArrayBuffer,
+    };
+  };
+  return slice(0, bytes.byteLength, bytes.byteLength);
+}
+
+/**
+ * Opens a Parquet file held by a Blob (e.g. `fs.openAsBlob(path)`) or read through a
+ * BlobSource: the footer is read now, row groups on `read`, so memory holds one decoded row
+ * group, never the whole file.
+ */
+export async function openParquetBlob(blob: Blob | BlobSource): Promise<ParquetBlobReader> {
   const pw = parquetModule();
-  const file = await pw.ParquetFile.fromFile(blob);
+  const file = await pw.ParquetFile.fromFile(blob as Blob);
   const rowGroups: RowGroupInfo[] = [];
   try {
     const meta = file.metadata();

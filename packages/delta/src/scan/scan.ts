@@ -10,7 +10,7 @@
 import { type ObjectStore, WeirError } from '@weir/storage';
 import { type Data, type DataType, Field, makeData, RecordBatch, Schema, Struct, Table } from 'apache-arrow';
 import { filterBatch } from '../expr/evaluate.js';
-import { parquetRowGroups, readParquetTable } from '../parquet/wasm.js';
+import { bytesSource, openParquetBlob, type ParquetBlobReader } from '../parquet/wasm.js';
 import { deltaTypeToArrow } from '../schema/arrow.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { constantData, selectedRows, takeData } from './arrow-kernels.js';
@@ -94,31 +94,37 @@ export async function* executeScan(
           dataFile: file.key,
         })
       : undefined;
-    let rowGroups: number[];
+    // Each row group decodes from its own byte ranges of the fetched bytes: WebAssembly memory
+    // holds one row group's column chunks, not a copy of the whole file per row group.
+    let reader: ParquetBlobReader;
     try {
-      rowGroups = await parquetRowGroups(bytes);
+      reader = await openParquetBlob(bytesSource(bytes));
     } catch (err) {
       throw readError(plan, file, err);
     }
-    let fileRow = 0;
-    for (let rg = 0; rg < rowGroups.length; rg++) {
-      let decoded: Table;
-      try {
-        decoded = readParquetTable(bytes, { rowGroups: [rg] });
-      } catch (err) {
-        throw readError(plan, file, err);
-      }
-      for (const batch of decoded.batches) {
-        const out = processBatch(plan, file, batch, fileRow, deleted, readSchema, outputSchema);
-        fileRow += batch.numRows;
-        if (!out || out.numRows === 0) continue;
-        if (out.numRows >= remaining) {
-          yield out.slice(0, remaining);
-          return;
+    try {
+      let fileRow = 0;
+      for (let rg = 0; rg < reader.rowGroups.length; rg++) {
+        let decoded: Table;
+        try {
+          decoded = await reader.read(rg);
+        } catch (err) {
+          throw readError(plan, file, err);
         }
-        remaining -= out.numRows;
-        yield out;
+        for (const batch of decoded.batches) {
+          const out = processBatch(plan, file, batch, fileRow, deleted, readSchema, outputSchema);
+          fileRow += batch.numRows;
+          if (!out || out.numRows === 0) continue;
+          if (out.numRows >= remaining) {
+            yield out.slice(0, remaining);
+            return;
+          }
+          remaining -= out.numRows;
+          yield out;
+        }
       }
+    } finally {
+      reader.free();
     }
   }
 }
