@@ -97,6 +97,21 @@ function interceptCommit(inner: ObjectStore, before: () => Promise<void>): Objec
   };
 }
 
+/** Three days of small files, and a view of the store where one file of the last day cannot be read. */
+async function tableWithUnreadableDay() {
+  const { store } = await smallFilesTable(3, ['2024-05-01', '2024-05-02', '2024-05-03']);
+  const snapshot = await loadSnapshot(store);
+  const doomed = snapshot.files().find((f) => f.partitionValues.day === '2024-05-03')!.path;
+  const failing: ObjectStore = {
+    ...interceptCommit(store, async () => {}),
+    async get(k) {
+      if (k === doomed) throw new WeirError('IO_ERROR', `disk on fire: ${k}`);
+      return store.get(k);
+    },
+  };
+  return { store, failing };
+}
+
 describe('optimize', () => {
   it('compacts the small files of each partition into one, keeping rows, partition values and stats', async () => {
     const { store } = await smallFilesTable(12);
@@ -260,16 +275,7 @@ describe('optimize', () => {
   });
 
   it('on the background worker, a read or upload failure fails only its bin: finished groups stay, nothing dangles', async () => {
-    const { store } = await smallFilesTable(3, ['2024-05-01', '2024-05-02', '2024-05-03']);
-    const snapshot = await loadSnapshot(store);
-    const doomed = snapshot.files().find((f) => f.partitionValues.day === '2024-05-03')!.path;
-    const failingRead: ObjectStore = {
-      ...interceptCommit(store, async () => {}),
-      async get(k) {
-        if (k === doomed) throw new WeirError('IO_ERROR', `disk on fire: ${k}`);
-        return store.get(k);
-      },
-    };
+    const { store, failing: failingRead } = await tableWithUnreadableDay();
     const err = await optimize(failingRead, {
       background: true,
       binsPerCommit: 1,
@@ -385,16 +391,7 @@ describe('optimize', () => {
   });
 
   it('a failing bin stops the run, finished groups stay committed, and the error carries the result', async () => {
-    const { store } = await smallFilesTable(3, ['2024-05-01', '2024-05-02', '2024-05-03']);
-    const snapshot = await loadSnapshot(store);
-    const doomed = snapshot.files().find((f) => f.partitionValues.day === '2024-05-03')!.path;
-    const failing: ObjectStore = {
-      ...interceptCommit(store, async () => {}),
-      async get(k) {
-        if (k === doomed) throw new WeirError('IO_ERROR', `disk on fire: ${k}`);
-        return store.get(k);
-      },
-    };
+    const { store, failing } = await tableWithUnreadableDay();
     const err = await optimize(failing, { binsPerCommit: 1, maxConcurrentBins: 1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OptimizeFailedError);
     const result = (err as OptimizeFailedError).result;
