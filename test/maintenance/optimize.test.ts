@@ -284,6 +284,8 @@ describe('optimize', () => {
     expect(err).toBeInstanceOf(OptimizeFailedError);
     expect((err as OptimizeFailedError).result.metrics.binsCommitted).toBe(2);
     expect((err as OptimizeFailedError).cause).toMatchObject({ code: 'IO_ERROR' });
+    const lastDay = (await loadSnapshot(store)).files().filter((f) => f.partitionValues.day === '2024-05-03');
+    expect(lastDay).toHaveLength(3); // its bin failed: the inputs are untouched
 
     // The upload of the last partition's file fails half way: its bin fails, nothing references it.
     const { store: second } = await smallFilesTable(3, ['2024-05-01', '2024-05-02', '2024-05-03']);

@@ -14,6 +14,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** Runs the command with a stand-in `node` first on PATH that prints what it was started with. */
 function launch(args: string[], env: Record<string, string | undefined>): string {
   const fake = path.join(dir, 'node');
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
   writeFileSync(fake, '#!/bin/sh\nprintf "%s|" "${MALLOC_ARENA_MAX-unset}" "$@"\n');
   chmodSync(fake, 0o755);
   const base: NodeJS.ProcessEnv = { ...process.env, PATH: `${dir}:${process.env.PATH}` };
