@@ -6,6 +6,7 @@
  * in the commit race) while a concurrent append does not; a failing bin keeps the finished
  * groups; dry runs; auto-compaction.
  */
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,7 +33,7 @@ import {
 import { queryTables } from '@weir/sql';
 import { LocalStore, type ObjectStore, WeirError } from '@weir/storage';
 import { afterAll, describe, expect, it } from 'vitest';
-import { canonicalRows, tableDir } from '../support/reference-tables.js';
+import { canonicalRows, REPO_ROOT, tableDir } from '../support/reference-tables.js';
 
 const schema = parseSchema(
   JSON.stringify({
@@ -276,14 +277,16 @@ describe('optimize', () => {
 
   it('on the background worker, a read or upload failure fails only its bin: finished groups stay, nothing dangles', async () => {
     const { store, failing: failingRead } = await tableWithUnreadableDay();
-    const err = await optimize(failingRead, {
-      background: true,
-      binsPerCommit: 1,
-      maxConcurrentBins: 1,
-    }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(OptimizeFailedError);
-    expect((err as OptimizeFailedError).result.metrics.binsCommitted).toBe(2);
-    expect((err as OptimizeFailedError).cause).toMatchObject({ code: 'IO_ERROR' });
+    // One bin at a time, committed one by one: the last day's bin fails after two commits.
+    const lastBinFails = async (store: ObjectStore) => {
+      const err = await optimize(store, { background: true, binsPerCommit: 1, maxConcurrentBins: 1 }).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(OptimizeFailedError);
+      expect((err as OptimizeFailedError).result.metrics.binsCommitted).toBe(2);
+      return err as OptimizeFailedError;
+    };
+    expect((await lastBinFails(failingRead)).cause).toMatchObject({ code: 'IO_ERROR' });
     const lastDay = (await loadSnapshot(store)).files().filter((f) => f.partitionValues.day === '2024-05-03');
     expect(lastDay).toHaveLength(3); // its bin failed: the inputs are untouched
 
@@ -300,19 +303,35 @@ describe('optimize', () => {
           throw new WeirError('IO_ERROR', `bucket on fire: ${k}`, { retryable: true });
       },
     };
-    const err2 = await optimize(failingPut, {
-      background: true,
-      binsPerCommit: 1,
-      maxConcurrentBins: 1,
-    }).catch((e: unknown) => e);
-    expect(err2).toBeInstanceOf(OptimizeFailedError);
-    expect((err2 as OptimizeFailedError).result.metrics.binsCommitted).toBe(2);
+    await lastBinFails(failingPut);
     expect(uploaded).toHaveLength(1);
     const after = await loadSnapshot(second);
     expect(after.files().some((f) => f.path === uploaded[0])).toBe(false);
     for (const f of after.files())
       await expect(second.head(decodeURIComponent(f.path))).resolves.toBeDefined();
     expect(await rows(second)).toHaveLength(90);
+  });
+
+  it('the background worker does not keep a process alive after an aborted rewrite', async () => {
+    // A fresh process: abort a background compaction, return, and the process must exit by itself
+    // (a cancelled job is still answered for a while, but must not hold the event loop open).
+    const { dir } = await smallFilesTable(4);
+    const script = [
+      "import { optimize } from '@weir/delta';",
+      "import { LocalStore } from '@weir/storage';",
+      `const store = new LocalStore(${JSON.stringify(dir)});`,
+      'const abort = new AbortController();',
+      'const get = store.get.bind(store);',
+      "store.get = async (k) => { abort.abort(new Error('stop')); return get(k); };",
+      'const err = await optimize(store, { background: true, signal: abort.signal }).catch((e) => e);',
+      "process.stdout.write(err?.code ?? 'no error');",
+    ].join('\n');
+    const out = execFileSync(
+      process.execPath,
+      ['--conditions=@weir/source', '--import', 'tsx', '--input-type=module', '-e', script],
+      { encoding: 'utf8', cwd: REPO_ROOT, timeout: 30_000 },
+    );
+    expect(out).toBe('OPTIMIZE_FAILED');
   });
 
   it('on the background worker, an abort stops the rewrite and commits nothing of it', async () => {

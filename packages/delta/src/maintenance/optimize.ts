@@ -222,9 +222,8 @@ export async function executeOptimize(
   const background = options.background ? await backgroundOffload() : undefined;
   const offload = offloadWanted && !background ? await ScanOffload.start() : undefined;
   const encodePool = sharedEncodePool(workers);
-  m.encodeWorkers = encodePool?.size ?? 0;
+  m.encodeWorkers = background ? 1 : (encodePool?.size ?? 0);
   m.decodeWorkers = offload || background ? 1 : 0;
-  if (background) m.encodeWorkers = 1;
   m.background = background !== undefined;
   const rewriteBin = async (bin: OptimizeBin): Promise<BinOutput> => {
     const scan: ScanPlan = {

@@ -131,6 +131,8 @@ export class ScanOffload {
   private readonly scans = new Map<number, ScanState>();
   private nextScan = 0;
   private nextUpload = 0;
+  /** Jobs whose caller is still waiting for them. */
+  private awaited = 0;
   private failure: unknown;
   /** The worker thread's nice value when it lowered its priority (Linux), else undefined. */
   readonly priority: number | undefined;
@@ -206,12 +208,7 @@ export class ScanOffload {
     try {
       for (;;) {
         options.signal?.throwIfAborted();
-        while (state.items.length === 0) {
-          await new Promise<void>((resolve) => {
-            state.wake = resolve;
-          });
-        }
-        const item = state.items.shift()!;
+        const item = await this.nextItem(state);
         if ('error' in item) throw item.error;
         if ('end' in item) {
           finished = true;
@@ -264,12 +261,7 @@ export class ScanOffload {
     try {
       signal?.throwIfAborted();
       for (;;) {
-        while (state.items.length === 0) {
-          await new Promise<void>((resolve) => {
-            state.wake = resolve;
-          });
-        }
-        const item = state.items.shift()!;
+        const item = await this.nextItem(state);
         if ('error' in item) throw item.error;
         if ('progress' in item) options.onRows?.(item.progress);
         else if ('rewritten' in item) {
@@ -288,22 +280,36 @@ export class ScanOffload {
     await this.worker.terminate().catch(() => {});
   }
 
+  /** The job's next item from the worker, waiting for one when none is queued. */
+  private async nextItem(state: ScanState): Promise<Item> {
+    while (state.items.length === 0) {
+      await new Promise<void>((resolve) => {
+        state.wake = resolve;
+      });
+    }
+    return state.items.shift()!;
+  }
+
+  /** Registers a job; the worker keeps the process alive only while some caller awaits a job. */
   private track(id: number, store: ObjectStore): ScanState {
     const state: ScanState = { store, items: [], wake: undefined, uploads: new Map() };
-    if (this.scans.size === 0) this.worker.ref();
+    if (this.awaited++ === 0) this.worker.ref();
     this.scans.set(id, state);
     return state;
   }
 
-  /** Forgets a job; one that did not finish keeps being answered while its worker side winds down. */
+  /**
+   * The caller is done with a job. One that did not finish keeps being answered for a while as
+   * its worker side winds down, without keeping the process alive.
+   */
   private untrack(id: number, finished: boolean): void {
+    if (--this.awaited === 0) this.worker.unref();
     const forget = () => {
       const state = this.scans.get(id);
       if (!state) return;
       for (const u of state.uploads.values())
         u.slot.fail(new WeirError('SCAN_CANCELLED', `scan ${id} ended`));
       this.scans.delete(id);
-      if (this.scans.size === 0) this.worker.unref();
     };
     if (finished) forget();
     else setTimeout(forget, 60_000).unref();

@@ -34,19 +34,9 @@ export interface RowGroupInfo {
 
 /** The row groups of a Parquet file (rows and compressed size each), from its footer. */
 export async function parquetRowGroupInfo(bytes: Uint8Array): Promise<RowGroupInfo[]> {
-  const pw = parquetModule();
-  const file = await pw.ParquetFile.fromFile(bytesSource(bytes) as Blob);
-  try {
-    const meta = file.metadata();
-    const groups: RowGroupInfo[] = [];
-    for (let i = 0; i < meta.numRowGroups(); i++) {
-      const rg = meta.rowGroup(i);
-      groups.push({ numRows: rg.numRows(), compressedBytes: rg.compressedSize() });
-    }
-    return groups;
-  } finally {
-    file.free();
-  }
+  const reader = await openParquetBlob(bytesSource(bytes));
+  reader.free();
+  return [...reader.rowGroups];
 }
 
 /** Row counts per row group, from the footer. */
