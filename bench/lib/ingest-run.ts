@@ -12,6 +12,7 @@
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -355,12 +356,18 @@ export async function runOnce(spec: RunSpec, log: (m: string) => void): Promise<
   let assigned = new Set<string>();
   let stderr = '';
   let partial = '';
+  // WEIR_INGEST_LATENCY_EVENTS_DIR: keep the ingest's event lines (stamped with the bench's
+  // clock) and the per-bucket latency series there, to line up latency spikes with what the
+  // ingest did (commits, compactions).
+  const eventsDir = process.env.WEIR_INGEST_LATENCY_EVENTS_DIR;
+  const events: string[] = [];
   child.stdout!.on('data', (c: Buffer) => {
     partial += c.toString('utf8');
     const lines = partial.split('\n');
     partial = lines.pop()!;
     for (const l of lines) {
       if (!l.startsWith('{')) continue;
+      if (eventsDir) events.push(`{"benchMs":${Date.now()},"line":${l}}`);
       const e = JSON.parse(l) as { event: string; partitions?: string[] };
       if (e.event === 'assigned') assigned = new Set(e.partitions ?? []);
     }
@@ -398,6 +405,19 @@ export async function runOnce(spec: RunSpec, log: (m: string) => void): Promise<
     const code = await exited;
     if (code !== 0) throw new Error(`${spec.name}: ingest exited ${code}: ${stderr.slice(-2000)}`);
     const back = await readBack(spec.store, produced, spec.bucketMs, produced.startedAtMs + spec.warmupMs);
+    if (eventsDir) {
+      await mkdir(eventsDir, { recursive: true });
+      const base = path.join(eventsDir, spec.name);
+      await writeFile(`${base}.events.ndjson`, `${events.join('\n')}\n`);
+      await writeFile(
+        `${base}.series.json`,
+        JSON.stringify({
+          producerStartMs: produced.startedAtMs,
+          firstEventMs: back.firstEventMs,
+          ...back.series,
+        }),
+      );
+    }
     const wallS = (back.lastCommitTs - back.firstEventMs) / 1000;
     return {
       name: spec.name,

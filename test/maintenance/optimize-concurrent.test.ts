@@ -4,6 +4,7 @@
  * succeed with no failed commit and no dropped compaction group (blind appends never conflict
  * with OPTIMIZE), the versions stay contiguous, every appended row is in the final table exactly
  * once, every live file exists, and the number of files ends far below the number of appends.
+ * The OPTIMIZE runs alternate between rewriting bins and stitching them (row groups copied).
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -44,7 +45,7 @@ describe('OPTIMIZE beside a live appender (OS processes)', () => {
       dir,
       'loop',
       '30',
-      JSON.stringify({ targetSize: 64 * 1024, minInputFiles: 4, binsPerCommit: 1 }),
+      JSON.stringify({ targetSize: 64 * 1024, minInputFiles: 4, binsPerCommit: 1, alternate: true }),
     ]);
     const [a, o] = await Promise.all([appender.done, optimizer.done]);
 
@@ -63,6 +64,9 @@ describe('OPTIMIZE beside a live appender (OS processes)', () => {
     const optimizeCommits = o.lines.filter((l) => typeof l.commit === 'number');
     expect(runs.length).toBeGreaterThan(1);
     expect(optimizeCommits.length).toBeGreaterThan(0);
+    // Both ways of compacting committed something.
+    expect(runs.some((l) => (l.stitched as number) > 0)).toBe(true);
+    expect(runs.some((l) => l.stitched === 0 && (l.removedFiles as number) > 0)).toBe(true);
 
     // Contiguous versions: one per append, one per OPTIMIZE group, plus the create.
     const versions = readdirSync(path.join(dir, '_delta_log'))

@@ -6,6 +6,7 @@ import {
   createTable,
   loadSnapshot,
   type OptimizeResult,
+  parquetRowGroupInfo,
   parseSchema,
   readHistory,
   scanSnapshot,
@@ -51,41 +52,59 @@ const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => f
 const recs = (from: number, n: number) => range(from, n).map((id) => ({ id, country: id % 2 ? 'DE' : 'FR' }));
 
 describe('sink auto-compaction', () => {
-  it('rewrites small files in the background with dataChange=false, every row kept once', async () => {
-    const store = await table();
-    const errors: unknown[] = [];
-    const sink = await ContinuousSink.open(store, {
-      epochMs: 60_000,
-      autoCompaction: { minSmallFiles: 4 },
-      onBackgroundError: (err) => errors.push(err),
-    });
-    for (let i = 0; i < 12; i++) {
-      await sink.write(recs(i * 10, 10), { src: (i + 1) * 10 });
+  it.each([
+    { how: 'rewrites', stitchMinRowGroupBytes: undefined },
+    { how: 'stitches', stitchMinRowGroupBytes: 0 },
+  ])(
+    '$how small files in the background with dataChange=false, every row kept once',
+    async ({ how, stitchMinRowGroupBytes }) => {
+      const store = await table();
+      const errors: unknown[] = [];
+      const sink = await ContinuousSink.open(store, {
+        epochMs: 60_000,
+        autoCompaction: {
+          minSmallFiles: 4,
+          ...(stitchMinRowGroupBytes !== undefined ? { stitchMinRowGroupBytes } : {}),
+        },
+        onBackgroundError: (err) => errors.push(err),
+      });
+      for (let i = 0; i < 12; i++) {
+        await sink.write(recs(i * 10, 10), { src: (i + 1) * 10 });
+        await sink.flush();
+      }
+      // A compaction runs one at a time and is started by a commit: the next commit after the
+      // running one finishes starts the next round.
+      await sink.compactionIdle();
+      await sink.write(recs(120, 10), { src: 130 });
       await sink.flush();
-    }
-    // A compaction runs one at a time and is started by a commit: the next commit after the
-    // running one finishes starts the next round.
-    await sink.compactionIdle();
-    await sink.write(recs(120, 10), { src: 130 });
-    await sink.flush();
-    await sink.compactionIdle();
-    await sink.close();
-    expect(errors).toEqual([]);
-    const snap = await loadSnapshot(store);
-    // 13 epochs x 2 partitions = 26 files without compaction.
-    expect(snap.files().length).toBeLessThan(12);
-    expect(await ids(store)).toEqual(range(0, 130));
-    expect(snap.appTransactionVersion('src')).toBe(130);
-    const history = await readHistory(store);
-    const optimizes = history.filter((h) => h.operation === 'OPTIMIZE');
-    expect(optimizes.length).toBeGreaterThan(0);
-    expect(
-      optimizes.every((h) => h.operationParameters?.auto === true || h.operationParameters?.auto === 'true'),
-    ).toBe(true);
-    const metrics = await sink.metrics.prometheus();
-    expect(metrics).toMatch(/weir_sink_compactions_total [1-9]/);
-    expect(metrics).toMatch(/weir_sink_live_small_files \d+/);
-  });
+      await sink.compactionIdle();
+      await sink.close();
+      expect(errors).toEqual([]);
+      const snap = await loadSnapshot(store);
+      // 13 epochs x 2 partitions = 26 files without compaction.
+      expect(snap.files().length).toBeLessThan(12);
+      expect(await ids(store)).toEqual(range(0, 130));
+      expect(snap.appTransactionVersion('src')).toBe(130);
+      const history = await readHistory(store);
+      const optimizes = history.filter((h) => h.operation === 'OPTIMIZE');
+      expect(optimizes.length).toBeGreaterThan(0);
+      expect(
+        optimizes.every(
+          (h) => h.operationParameters?.auto === true || h.operationParameters?.auto === 'true',
+        ),
+      ).toBe(true);
+      const metrics = await sink.metrics.prometheus();
+      expect(metrics).toMatch(/weir_sink_compactions_total [1-9]/);
+      expect(metrics).toMatch(/weir_sink_live_small_files \d+/);
+      // Epoch files hold one row group each: a stitched output keeps theirs, a rewrite makes one
+      // (the default threshold rewrites files this small).
+      const groups = await Promise.all(
+        snap.files().map(async (f) => (await parquetRowGroupInfo(await store.get(f.path))).length),
+      );
+      if (how === 'stitches') expect(Math.max(...groups)).toBeGreaterThan(1);
+      else expect(Math.max(...groups)).toBe(1);
+    },
+  );
 
   it('keeps committing epochs while compactions commit beside it (rebase, no conflict)', async () => {
     const store = await table();

@@ -60,6 +60,8 @@ export interface OptimizeMetrics {
   encodeWorkers: number;
   /** Whether the bins were rewritten on the background worker (`background` option). */
   background: boolean;
+  /** Bins whose row groups were copied into the output instead of rewritten (`stitchMinRowGroupBytes`). */
+  binsStitched: number;
   durationMs: number;
 }
 
@@ -116,6 +118,7 @@ export function emptyResult(plan: OptimizePlan, snapshot: Snapshot, dryRun: bool
       decodeWorkers: 0,
       encodeWorkers: 0,
       background: false,
+      binsStitched: 0,
       durationMs: 0,
     },
   };

@@ -56,6 +56,7 @@ import {
   type OptimizeResult,
 } from './optimize-result.js';
 import { backgroundOffload, type RewriteOutput, ScanOffload } from './scan-offload.js';
+import { stitchBin } from './stitch-bin.js';
 
 export interface OptimizeExecuteOptions {
   /** Bins rewritten at the same time (default 2). */
@@ -91,6 +92,14 @@ export interface OptimizeExecuteOptions {
    * ignored; without a worker (none can start here) the bin is rewritten as without this option.
    */
   background?: boolean;
+  /**
+   * Stitch a bin instead of rewriting it when its inputs' row groups average at least this many
+   * compressed bytes (and share one Parquet schema, carry no deletion vectors...; see
+   * stitch-bin.ts): their row groups are copied into the output byte for byte, with a new footer
+   * and stats merged from theirs. Orders of magnitude cheaper than a rewrite, but the output keeps
+   * the inputs' row groups. Default: never (every bin is rewritten).
+   */
+  stitchMinRowGroupBytes?: number;
   /** 'inline' (default): checkpoint (and clean up the log) after a commit when due. */
   checkpoint?: 'inline' | 'off';
   onCheckpointError?: (err: unknown) => void;
@@ -255,6 +264,20 @@ export async function executeOptimize(
     };
     running.set(bin.id, 0);
     let adds: AddAction[] = [];
+    if (options.stitchMinRowGroupBytes !== undefined) {
+      const stitched = await stitchBin(store, scan.files, layout, output.directory, bin.partitionValues, {
+        minRowGroupBytes: options.stitchMinRowGroupBytes,
+        ...(options.compression ? { compression: options.compression } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        now,
+      }).finally(() => running.delete(bin.id));
+      if ('add' in stitched) {
+        m.binsStitched++;
+        progress.rowsDone += stitched.rows;
+        return finishBin(bin, [stitched.add], stitched.rows);
+      }
+      running.set(bin.id, 0);
+    }
     try {
       const scanOptions = {
         ...(options.prefetch !== undefined ? { prefetch: options.prefetch } : {}),
@@ -298,6 +321,9 @@ export async function executeOptimize(
     } finally {
       running.delete(bin.id);
     }
+    return finishBin(bin, adds, rows);
+  };
+  const finishBin = (bin: OptimizeBin, adds: AddAction[], rows: number): BinOutput => {
     if (bin.inputRows !== undefined && rows !== bin.inputRows) {
       throw new WeirError(
         'OPTIMIZE_ROW_COUNT_MISMATCH',
