@@ -97,10 +97,25 @@ describe('weir optimize', () => {
       rowsRewritten: 8,
       versions: [4],
       droppedBins: [],
+      binsStitched: 0,
     });
     expect(r.numRemovedBytes).toBeGreaterThan(0);
     expect(r.numAddedBytes).toBeGreaterThan(0);
     expect(typeof r.durationMs).toBe('number');
+  });
+
+  it('--stitch-min-row-group copies row groups instead of rewriting; scan output is unchanged', async () => {
+    const table = await smallFiles(3);
+    const before = parseNdjson(await ok(['scan', table]));
+    const out = await ok(['optimize', table, '--stitch-min-row-group', '0']);
+    expect(out).toMatch(
+      /^optimized .*: 6 -> 2 files, rewrote 6 files .* \(2 bins stitched: row groups copied\), 12 rows/,
+    );
+    const byId = (rows: Record<string, unknown>[]) => [...rows].sort((a, b) => Number(a.id) - Number(b.id));
+    expect(byId(parseNdjson(await ok(['scan', table])))).toEqual(byId(before));
+    expect(await fails(['optimize', table, '--stitch-min-row-group', 'lots'])).toMatch(
+      /^weir: not a size: lots/,
+    );
   });
 
   it('--dry-run lists the bins and changes nothing', async () => {

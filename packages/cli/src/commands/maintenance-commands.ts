@@ -56,6 +56,7 @@ interface OptimizeCliOptions {
   minInputFiles?: number;
   maxBytes?: number;
   concurrency?: number;
+  stitchMinRowGroup?: number;
   dryRun?: boolean;
   json?: boolean;
 }
@@ -75,6 +76,7 @@ function optimizeSummary(table: string, r: OptimizeResult) {
     bytesToRewrite: r.plan.metrics.bytesInBins,
     binsCommitted: m.binsCommitted,
     binsDropped: m.binsDropped,
+    binsStitched: m.binsStitched,
     numRemovedFiles: m.numRemovedFiles,
     numAddedFiles: m.numAddedFiles,
     numRemovedBytes: m.numRemovedBytes,
@@ -106,6 +108,7 @@ async function runOptimize(ctx: CliContext, table: string, opts: OptimizeCliOpti
       ...(opts.minInputFiles !== undefined ? { minInputFiles: opts.minInputFiles } : {}),
       ...(opts.maxBytes !== undefined ? { maxBytesPerRun: opts.maxBytes } : {}),
       ...(opts.concurrency !== undefined ? { maxConcurrentBins: opts.concurrency } : {}),
+      ...(opts.stitchMinRowGroup !== undefined ? { stitchMinRowGroupBytes: opts.stitchMinRowGroup } : {}),
       ...(opts.dryRun ? { dryRun: true } : {}),
       onProgress: (p) => {
         bar ??= createWorkProgressBar(ctx.io, {
@@ -159,9 +162,10 @@ async function runOptimize(ctx: CliContext, table: string, opts: OptimizeCliOpti
     s.binsDropped > 0
       ? `; dropped ${plural(s.binsDropped, 'bin')} whose files a concurrent writer changed (${[...new Set(result.droppedBins.map((d) => d.reason))].join(', ')})`
       : '';
+  const stitched = s.binsStitched > 0 ? ` (${plural(s.binsStitched, 'bin')} stitched: row groups copied)` : '';
   await write(
     ctx.io.stdout,
-    `optimized ${table}: ${s.filesBefore} -> ${s.filesAfter} files, rewrote ${plural(s.numRemovedFiles, 'file')} (${formatBytes(s.numRemovedBytes)}) into ${plural(s.numAddedFiles, 'file')} (${formatBytes(s.numAddedBytes)}), ${plural(s.rowsRewritten, 'row')}, ${versions}${dropped} (${took(s.durationMs)})\n`,
+    `optimized ${table}: ${s.filesBefore} -> ${s.filesAfter} files, rewrote ${plural(s.numRemovedFiles, 'file')} (${formatBytes(s.numRemovedBytes)}) into ${plural(s.numAddedFiles, 'file')} (${formatBytes(s.numAddedBytes)})${stitched}, ${plural(s.rowsRewritten, 'row')}, ${versions}${dropped} (${took(s.durationMs)})\n`,
   );
 }
 
@@ -304,6 +308,11 @@ export function registerMaintenanceCommands(program: Command, ctx: CliContext): 
       '--concurrency <n>',
       'bins rewritten at the same time (default 2)',
       parsePositiveInt('--concurrency'),
+    )
+    .option(
+      '--stitch-min-row-group <size>',
+      "copy the inputs' row groups into the output instead of rewriting them when they average at least this size, e.g. 1MB (fast; keeps their row groups)",
+      (text: string) => parseBytes(text),
     )
     .option('--dry-run', 'show what would be compacted; change nothing')
     .option('--json', 'print the result as JSON')

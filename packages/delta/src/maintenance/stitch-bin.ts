@@ -99,14 +99,23 @@ export async function stitchBin(
   if (files.some((f) => f.add.deletionVector)) return { refused: 'an input has a deletion vector' };
   const signal = options.signal;
   const queue = new PQueue({ concurrency: FOOTER_READS });
-  const footers = await Promise.all(
-    files.map((f) => queue.add(() => readFooter(store, f, signal), { throwOnTimeout: true })),
-  );
   const codec = options.compression === undefined ? undefined : PARQUET_CODECS[options.compression];
-  const refusal = stitchRefusal(footers, {
-    minRowGroupBytes: options.minRowGroupBytes,
-    ...(codec !== undefined ? { codec } : {}),
-  });
+  let footers: ParquetFooter[];
+  let refusal: string | undefined;
+  try {
+    footers = await Promise.all(
+      files.map((f) => queue.add(() => readFooter(store, f, signal), { throwOnTimeout: true })),
+    );
+    refusal = stitchRefusal(footers, {
+      minRowGroupBytes: options.minRowGroupBytes,
+      ...(codec !== undefined ? { codec } : {}),
+    });
+  } catch (err) {
+    // A footer not where the log's size says, or chunks outside the file: the rewrite reads
+    // whole files, and reports a file that is really broken with its own error.
+    if (err instanceof WeirError && err.code === 'CORRUPT_DATA_FILE') return { refused: err.message };
+    throw err;
+  }
   if (refusal) return { refused: refusal };
 
   const stitcher = new ParquetStitcher();

@@ -243,7 +243,7 @@ function writeValue(w: Writer, type: WireType, value: TValue, inContainer: boole
     case TType.FALSE:
       if (typeof value !== 'boolean') throw typeError(type, value);
       // In a field the value is the header's type; in a container it is a byte.
-      if (inContainer) w.byte(value ? 1 : 0);
+      if (inContainer) w.byte(value ? TType.TRUE : TType.FALSE);
       return;
     case TType.BYTE:
       if (typeof value !== 'number') throw typeError(type, value);

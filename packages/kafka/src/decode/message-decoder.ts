@@ -19,7 +19,12 @@ import type { RecordBatch } from 'apache-arrow';
 import type { SourceMessage } from '../source/message.js';
 import type { AvroDecoder } from './avro.js';
 import { type DerivedColumn, fillDerivedColumns } from './derived-columns.js';
-import { addMetadata, type MetadataColumn } from './metadata-columns.js';
+import {
+  addMetadata,
+  type MetadataColumn,
+  type NamedMetadataColumn,
+  nameMetadataColumns,
+} from './metadata-columns.js';
 import { checkSize, decodeJson, decodeRaw, messageOrigin, type ValueFormat } from './value-decoder.js';
 
 export interface MessageDecoderOptions {
@@ -47,11 +52,13 @@ export interface DecodedBatch {
 export class MessageDecoder {
   private readonly builder: RecordBatchBuilder;
   private readonly set: Record<string, unknown> = {};
+  private readonly metadata: readonly NamedMetadataColumn[];
 
   constructor(
     readonly schema: StructType,
     private readonly options: MessageDecoderOptions,
   ) {
+    this.metadata = nameMetadataColumns(options.metadataColumns, options.metadataPrefix);
     this.builder = new RecordBatchBuilder(schema, {
       table: options.table,
       ignoreUnknownFields: options.unknownFields === 'ignore',
@@ -67,7 +74,7 @@ export class MessageDecoder {
     const o = this.options;
     if (o.metadataColumns.length === 0 && o.derived.length === 0) return undefined;
     const set = this.set;
-    if (o.metadataColumns.length > 0) addMetadata(set, m, o.metadataColumns, o.metadataPrefix);
+    if (this.metadata.length > 0) addMetadata(set, m, this.metadata);
     for (const d of o.derived) set[d.name] = null; // filled from the coerced source below
     return set;
   }

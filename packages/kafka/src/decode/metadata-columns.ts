@@ -62,16 +62,28 @@ export function metadataFields(columns: readonly MetadataColumn[], prefix: strin
   return columns.map((c) => ({ name: `${prefix}${c}`, ...TYPES[c], metadata: {} }));
 }
 
+/** A metadata column and the name of its table column. */
+export interface NamedMetadataColumn {
+  column: MetadataColumn;
+  name: string;
+}
+
+/** The table column names of `columns`, made once: building them per message showed in profiles. */
+export function nameMetadataColumns(
+  columns: readonly MetadataColumn[],
+  prefix: string,
+): NamedMetadataColumn[] {
+  return columns.map((column) => ({ column, name: `${prefix}${column}` }));
+}
+
 /** Adds the chosen metadata values to a decoded record (in place). */
 export function addMetadata(
   record: Record<string, unknown>,
   message: SourceMessage,
-  columns: readonly MetadataColumn[],
-  prefix: string,
+  columns: readonly NamedMetadataColumn[],
 ): void {
-  for (const c of columns) {
-    const name = `${prefix}${c}`;
-    switch (c) {
+  for (const { column, name } of columns) {
+    switch (column) {
       case 'topic':
         record[name] = message.topic;
         break;
