@@ -162,7 +162,8 @@ async function runOptimize(ctx: CliContext, table: string, opts: OptimizeCliOpti
     s.binsDropped > 0
       ? `; dropped ${plural(s.binsDropped, 'bin')} whose files a concurrent writer changed (${[...new Set(result.droppedBins.map((d) => d.reason))].join(', ')})`
       : '';
-  const stitched = s.binsStitched > 0 ? ` (${plural(s.binsStitched, 'bin')} stitched: row groups copied)` : '';
+  const stitched =
+    s.binsStitched > 0 ? ` (${plural(s.binsStitched, 'bin')} stitched: row groups copied)` : '';
   await write(
     ctx.io.stdout,
     `optimized ${table}: ${s.filesBefore} -> ${s.filesAfter} files, rewrote ${plural(s.numRemovedFiles, 'file')} (${formatBytes(s.numRemovedBytes)}) into ${plural(s.numAddedFiles, 'file')} (${formatBytes(s.numAddedBytes)})${stitched}, ${plural(s.rowsRewritten, 'row')}, ${versions}${dropped} (${took(s.durationMs)})\n`,
