@@ -10,6 +10,9 @@
  *   removed is dropped by OPTIMIZE and reported, never retried blindly;
  * - nothing here is awaited on the commit path, and compaction errors are reported through
  *   `onError`, never thrown into the sink;
+ * - a bin whose input row groups are big enough (`stitchMinRowGroupBytes`, default 128 KiB: the
+ *   epoch files of a fast stream) is stitched, not rewritten: its row groups are copied into the
+ *   output under a new footer on the sink's thread, which costs IO, not CPU;
  * - compaction never starves the sink: by default each bin is rewritten wholly on the process's
  *   background worker (decode, stats, encode at a lowered OS priority, so it takes only CPU the
  *   sink, its encoder and its source leave idle; the sink's thread only serves the worker's reads

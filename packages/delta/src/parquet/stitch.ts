@@ -17,7 +17,7 @@
  *   of the caller's bytes, handed straight back to be written.
  * Pure and synchronous; the IO is the caller's (maintenance/stitch-bin.ts).
  */
-import { WeirError } from '@weir/storage';
+import { concatBytes, WeirError } from '@weir/storage';
 import {
   getField,
   getInt,
@@ -350,15 +350,8 @@ export class ParquetStitcher {
     new DataView(trailer.buffer).setUint32(0, footer.length, true);
     trailer.set(MAGIC, 4);
     parts.push(trailer);
-    let total = 0;
-    for (const p of parts) total += p.length;
-    const out = new Uint8Array(total);
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    this.position += total;
+    const out = concatBytes(parts);
+    this.position += out.length;
     return out;
   }
 }
