@@ -108,7 +108,8 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
   const sized = ctx.quick ? QUICK : FULL;
   // Overrides for experiments: WEIR_INGEST_LATENCY_RATE (msgs/s), _CLIENTS (kafkajs,librdkafka),
   // _STORES (local,radosgw), _SCENARIOS (names), _SWEEP (rates, '' for none), _PRODUCER_CLIENT,
-  // _DURATION_MS (measured time of each run, after the warm-up).
+  // _DURATION_MS (measured time of each run, after the warm-up); in lib/ingest-run.ts:
+  // _AUTOCOMPACTION=off, _NODE_ARGS, _EVENTS_DIR (keep each run's ingest events and latency series).
   const env = process.env;
   const list = (v: string | undefined) =>
     v === undefined ? undefined : v.split(',').filter((x) => x !== '');
