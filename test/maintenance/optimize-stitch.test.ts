@@ -97,7 +97,9 @@ describe('optimize with stitching', () => {
     const { dir, store } = await smallFilesTable(6);
     const before = await loadSnapshot(store);
     const expected = await rows(store);
-    const result = await optimize(store, { stitchMinRowGroupBytes: 0 });
+    const result = await optimize(store, { stitchMinRowGroupBytes: 0, background: true });
+    // Every bin was stitched: the background worker was never asked for.
+    expect(result.metrics.background).toBe(false);
     expect(result.metrics).toMatchObject({
       binsStitched: 2,
       binsCommitted: 2,

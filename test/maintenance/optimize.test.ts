@@ -334,6 +334,30 @@ describe('optimize', () => {
     expect(out).toBe('OPTIMIZE_FAILED');
   });
 
+  it('an abort while a bin is tried for stitching starts no background rewrite, and the process exits', async () => {
+    // The stitch attempt reads footers (getRange) and is refused (row groups too small); an
+    // abort during it once let the rewrite be posted to the worker with no way to cancel it, and
+    // a sink's process hung after close().
+    const { dir } = await smallFilesTable(4);
+    const script = [
+      "import { optimize } from '@weir/delta';",
+      "import { LocalStore } from '@weir/storage';",
+      `const store = new LocalStore(${JSON.stringify(dir)});`,
+      'const abort = new AbortController();',
+      'const getRange = store.getRange.bind(store);',
+      "store.getRange = async (k, o, l) => { const b = await getRange(k, o, l); abort.abort(new Error('stop')); return b; };",
+      'const options = { background: true, stitchMinRowGroupBytes: 2 ** 30, signal: abort.signal };',
+      'const err = await optimize(store, options).catch((e) => e);',
+      "process.stdout.write(err?.code ?? 'no error');",
+    ].join('\n');
+    const out = execFileSync(
+      process.execPath,
+      ['--conditions=@weir/source', '--import', 'tsx', '--input-type=module', '-e', script],
+      { encoding: 'utf8', cwd: REPO_ROOT, timeout: 30_000 },
+    );
+    expect(out).toBe('OPTIMIZE_FAILED');
+  });
+
   it('on the background worker, an abort stops the rewrite and commits nothing of it', async () => {
     const { store } = await smallFilesTable(4);
     const before = await loadSnapshot(store);

@@ -228,12 +228,23 @@ export async function executeOptimize(
     options.decodeOnWorker === 'auto' || options.decodeOnWorker === undefined
       ? plan.metrics.bytesInBins >= OFFLOAD_MIN_BYTES && availableParallelism() > 1
       : options.decodeOnWorker;
-  const background = options.background ? await backgroundOffload() : undefined;
-  const offload = offloadWanted && !background ? await ScanOffload.start() : undefined;
+  // The background worker is asked for by the first bin rewritten on it: a run whose bins are
+  // all stitched starts no thread.
+  let backgroundStart: Promise<ScanOffload | undefined> | undefined;
+  const backgroundWorker = () =>
+    (backgroundStart ??= backgroundOffload().then((worker) => {
+      if (worker) {
+        m.background = true;
+        m.encodeWorkers = 1;
+        m.decodeWorkers = 1;
+      }
+      return worker;
+    }));
+  const offload = offloadWanted && !options.background ? await ScanOffload.start() : undefined;
   const encodePool = sharedEncodePool(workers);
-  m.encodeWorkers = background ? 1 : (encodePool?.size ?? 0);
-  m.decodeWorkers = offload || background ? 1 : 0;
-  m.background = background !== undefined;
+  m.encodeWorkers = encodePool?.size ?? 0;
+  m.decodeWorkers = offload ? 1 : 0;
+  m.background = false;
   const rewriteBin = async (bin: OptimizeBin): Promise<BinOutput> => {
     const scan: ScanPlan = {
       ...base,
@@ -247,14 +258,6 @@ export async function executeOptimize(
       ...(options.compression ? { compression: options.compression } : {}),
       ...(options.rowGroupBytes !== undefined ? { rowGroupBytes: options.rowGroupBytes } : {}),
     };
-    const writer = background
-      ? undefined
-      : new CompactionFileWriter(store, {
-          ...layout,
-          ...output,
-          ...(encodePool ? { encodePool } : {}),
-          now,
-        });
     let rows = 0;
     const advance = (n: number) => {
       rows += n;
@@ -276,8 +279,18 @@ export async function executeOptimize(
         progress.rowsDone += stitched.rows;
         return finishBin(bin, [stitched.add], stitched.rows);
       }
+      options.signal?.throwIfAborted();
       running.set(bin.id, 0);
     }
+    const background = options.background ? await backgroundWorker() : undefined;
+    const writer = background
+      ? undefined
+      : new CompactionFileWriter(store, {
+          ...layout,
+          ...output,
+          ...(encodePool ? { encodePool } : {}),
+          now,
+        });
     try {
       const scanOptions = {
         ...(options.prefetch !== undefined ? { prefetch: options.prefetch } : {}),

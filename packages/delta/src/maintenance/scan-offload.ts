@@ -140,8 +140,6 @@ export class ScanOffload {
   private constructor(worker: Worker, priority: number | undefined) {
     this.worker = worker;
     this.priority = priority;
-    // Only running jobs keep the process alive (a background worker outlives its jobs).
-    worker.unref();
     worker.on('message', (msg: FromWorker) => this.onMessage(msg));
     worker.on('error', (err) => this.failAll(err));
     worker.on('exit', (code) => {
@@ -149,6 +147,9 @@ export class ScanOffload {
         this.failAll(new WeirError('SCAN_WORKER_EXITED', `the compaction scan worker exited (code ${code})`));
       }
     });
+    // Only running jobs keep the process alive (a background worker outlives its jobs). After the
+    // listeners: adding a 'message' listener refs the worker's port again.
+    worker.unref();
   }
 
   /**
@@ -239,6 +240,8 @@ export class ScanOffload {
     options: { prefetch?: number; signal?: AbortSignal; onRows?: (rows: number) => void } = {},
   ): Promise<AddAction | undefined> {
     if (this.failure !== undefined) throw this.failure;
+    // An abort listener added to an aborted signal never fires: a job posted now would run whole.
+    options.signal?.throwIfAborted();
     const id = this.nextScan++;
     const state = this.track(id, store);
     const prefetch = Math.max(1, options.prefetch ?? 4);
