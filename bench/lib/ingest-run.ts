@@ -305,6 +305,11 @@ async function storedTotal(store: ObjectStore, group: string, topic: string): Pr
   }
 }
 
+/** The node flag the `weir` command adds, unless `nodeArgs` sets it. */
+function launcherFlags(nodeArgs: readonly string[]): string[] {
+  return nodeArgs.some((a) => /^--max[-_]semi[-_]space[-_]size/.test(a)) ? [] : ['--max-semi-space-size=32'];
+}
+
 export async function runOnce(spec: RunSpec, log: (m: string) => void): Promise<RunResult> {
   const schemaFile = path.join(spec.workDir, `${spec.name}.schema.json`);
   writeFileSync(schemaFile, serializeSchema(SCHEMA));
@@ -338,7 +343,7 @@ export async function runOnce(spec: RunSpec, log: (m: string) => void): Promise<
   ];
   // The ingest runs as users run it: the `weir` command, which starts node with glibc's arena
   // cap. WEIR_INGEST_LATENCY_NODE_ARGS: extra node flags (e.g. --cpu-prof, which NODE_OPTIONS
-  // refuses): node is then started here, with the same cap the command sets.
+  // refuses): node is then started here, with the same arena cap and semi-space size the command sets.
   const nodeArgs = (process.env.WEIR_INGEST_LATENCY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const env = {
     ...process.env,
@@ -347,7 +352,7 @@ export async function runOnce(spec: RunSpec, log: (m: string) => void): Promise<
   };
   const child =
     nodeArgs.length > 0
-      ? spawn(process.execPath, [...nodeArgs, WEIR_BIN, ...args], {
+      ? spawn(process.execPath, [...launcherFlags(nodeArgs), ...nodeArgs, WEIR_BIN, ...args], {
           cwd: REPO,
           stdio: ['ignore', 'pipe', 'pipe'],
           env: { MALLOC_ARENA_MAX: '2', ...env },

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // The `weir` command is a shell line in front of an ES module (bin/weir.js): run as a command it
-// re-executes itself under `node` with glibc's malloc capped at two arenas.
+// re-executes itself under `node` with glibc's malloc capped at two arenas and a larger young
+// generation.
 const BIN = fileURLToPath(new URL('../bin/weir.js', import.meta.url));
 const dir = mkdtempSync(path.join(tmpdir(), 'weir-launcher-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,16 +20,26 @@ function launch(args: string[], env: Record<string, string | undefined>): string
   chmodSync(fake, 0o755);
   const base: NodeJS.ProcessEnv = { ...process.env, PATH: `${dir}:${process.env.PATH}` };
   delete base.MALLOC_ARENA_MAX;
+  delete base.NODE_OPTIONS;
   return execFileSync(BIN, args, { encoding: 'utf8', env: { ...base, ...env } });
 }
 
 describe('the weir command', () => {
-  it('starts node on itself with MALLOC_ARENA_MAX=2, passing every argument through unchanged', () => {
-    expect(launch(['ingest', '--topic', 'a b', ''], {})).toBe(`2|${BIN}|ingest|--topic|a b||`);
+  it('starts node on itself with MALLOC_ARENA_MAX=2 and 32 MiB semi-spaces, passing every argument through unchanged', () => {
+    expect(launch(['ingest', '--topic', 'a b', ''], {})).toBe(
+      `2|--max-semi-space-size=32|${BIN}|ingest|--topic|a b||`,
+    );
   });
 
-  it('keeps a MALLOC_ARENA_MAX the user set', () => {
-    expect(launch(['sql'], { MALLOC_ARENA_MAX: '8' })).toBe(`8|${BIN}|sql|`);
+  it('keeps a MALLOC_ARENA_MAX the user set, and a semi-space size set in NODE_OPTIONS', () => {
+    expect(launch(['sql'], { MALLOC_ARENA_MAX: '8' })).toBe(`8|--max-semi-space-size=32|${BIN}|sql|`);
+    expect(launch(['sql'], { NODE_OPTIONS: '--max-semi-space-size=64' })).toBe(`2|${BIN}|sql|`);
+    expect(launch(['sql'], { NODE_OPTIONS: '--enable-source-maps --max_semi_space_size=8' })).toBe(
+      `2|${BIN}|sql|`,
+    );
+    expect(launch(['sql'], { NODE_OPTIONS: '--enable-source-maps' })).toBe(
+      `2|--max-semi-space-size=32|${BIN}|sql|`,
+    );
   });
 
   it('runs the CLI itself when started with node directly (the shell line is a no-op there)', () => {
