@@ -113,6 +113,28 @@ async function tableWithUnreadableDay() {
   return { store, failing };
 }
 
+/**
+ * Runs OPTIMIZE on `dir` in a fresh node process: `hook` (lines of code) wraps `store` so that it
+ * aborts `abort`, `options` is the options literal. Returns what the process printed (the
+ * error's code); throws when the process does not exit by itself within 30 s.
+ */
+function abortedOptimizeInFreshProcess(dir: string, hook: readonly string[], options: string): string {
+  const script = [
+    "import { optimize } from '@weir/delta';",
+    "import { LocalStore } from '@weir/storage';",
+    `const store = new LocalStore(${JSON.stringify(dir)});`,
+    'const abort = new AbortController();',
+    ...hook,
+    `const err = await optimize(store, ${options}).catch((e) => e);`,
+    "process.stdout.write(err?.code ?? 'no error');",
+  ].join('\n');
+  return execFileSync(
+    process.execPath,
+    ['--conditions=@weir/source', '--import', 'tsx', '--input-type=module', '-e', script],
+    { encoding: 'utf8', cwd: REPO_ROOT, timeout: 30_000 },
+  );
+}
+
 describe('optimize', () => {
   it('compacts the small files of each partition into one, keeping rows, partition values and stats', async () => {
     const { store } = await smallFilesTable(12);
@@ -316,20 +338,13 @@ describe('optimize', () => {
     // A fresh process: abort a background compaction, return, and the process must exit by itself
     // (a cancelled job is still answered for a while, but must not hold the event loop open).
     const { dir } = await smallFilesTable(4);
-    const script = [
-      "import { optimize } from '@weir/delta';",
-      "import { LocalStore } from '@weir/storage';",
-      `const store = new LocalStore(${JSON.stringify(dir)});`,
-      'const abort = new AbortController();',
-      'const get = store.get.bind(store);',
-      "store.get = async (k) => { abort.abort(new Error('stop')); return get(k); };",
-      'const err = await optimize(store, { background: true, signal: abort.signal }).catch((e) => e);',
-      "process.stdout.write(err?.code ?? 'no error');",
-    ].join('\n');
-    const out = execFileSync(
-      process.execPath,
-      ['--conditions=@weir/source', '--import', 'tsx', '--input-type=module', '-e', script],
-      { encoding: 'utf8', cwd: REPO_ROOT, timeout: 30_000 },
+    const out = abortedOptimizeInFreshProcess(
+      dir,
+      [
+        'const get = store.get.bind(store);',
+        "store.get = async (k) => { abort.abort(new Error('stop')); return get(k); };",
+      ],
+      '{ background: true, signal: abort.signal }',
     );
     expect(out).toBe('OPTIMIZE_FAILED');
   });
@@ -339,21 +354,13 @@ describe('optimize', () => {
     // abort during it once let the rewrite be posted to the worker with no way to cancel it, and
     // a sink's process hung after close().
     const { dir } = await smallFilesTable(4);
-    const script = [
-      "import { optimize } from '@weir/delta';",
-      "import { LocalStore } from '@weir/storage';",
-      `const store = new LocalStore(${JSON.stringify(dir)});`,
-      'const abort = new AbortController();',
-      'const getRange = store.getRange.bind(store);',
-      "store.getRange = async (k, o, l) => { const b = await getRange(k, o, l); abort.abort(new Error('stop')); return b; };",
-      'const options = { background: true, stitchMinRowGroupBytes: 2 ** 30, signal: abort.signal };',
-      'const err = await optimize(store, options).catch((e) => e);',
-      "process.stdout.write(err?.code ?? 'no error');",
-    ].join('\n');
-    const out = execFileSync(
-      process.execPath,
-      ['--conditions=@weir/source', '--import', 'tsx', '--input-type=module', '-e', script],
-      { encoding: 'utf8', cwd: REPO_ROOT, timeout: 30_000 },
+    const out = abortedOptimizeInFreshProcess(
+      dir,
+      [
+        'const getRange = store.getRange.bind(store);',
+        "store.getRange = async (k, o, l) => { const b = await getRange(k, o, l); abort.abort(new Error('stop')); return b; };",
+      ],
+      '{ background: true, stitchMinRowGroupBytes: 2 ** 30, signal: abort.signal }',
     );
     expect(out).toBe('OPTIMIZE_FAILED');
   });

@@ -313,7 +313,7 @@ export function registerMaintenanceCommands(program: Command, ctx: CliContext): 
     .option(
       '--stitch-min-row-group <size>',
       "copy the inputs' row groups into the output instead of rewriting them when they average at least this size, e.g. 1MB (fast; keeps their row groups)",
-      (text: string) => parseBytes(text),
+      parseBytes,
     )
     .option('--dry-run', 'show what would be compacted; change nothing')
     .option('--json', 'print the result as JSON')

@@ -266,22 +266,47 @@ export async function executeOptimize(
       report();
     };
     running.set(bin.id, 0);
-    let adds: AddAction[] = [];
-    if (options.stitchMinRowGroupBytes !== undefined) {
-      const stitched = await stitchBin(store, scan.files, layout, output.directory, bin.partitionValues, {
-        minRowGroupBytes: options.stitchMinRowGroupBytes,
-        ...(options.compression ? { compression: options.compression } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        now,
-      }).finally(() => running.delete(bin.id));
-      if ('add' in stitched) {
+    let adds: AddAction[];
+    try {
+      const stitched =
+        options.stitchMinRowGroupBytes === undefined
+          ? undefined
+          : await stitchBin(store, scan.files, layout, output.directory, bin.partitionValues, {
+              minRowGroupBytes: options.stitchMinRowGroupBytes,
+              ...(options.compression ? { compression: options.compression } : {}),
+              ...(options.signal ? { signal: options.signal } : {}),
+              now,
+            });
+      if (stitched && 'add' in stitched) {
         m.binsStitched++;
-        progress.rowsDone += stitched.rows;
-        return finishBin(bin, [stitched.add], stitched.rows);
+        advance(stitched.rows);
+        adds = [stitched.add];
+      } else {
+        options.signal?.throwIfAborted();
+        adds = await rewriteFiles(scan, output, advance);
       }
-      options.signal?.throwIfAborted();
-      running.set(bin.id, 0);
+    } finally {
+      running.delete(bin.id);
     }
+    if (bin.inputRows !== undefined && rows !== bin.inputRows) {
+      throw new WeirError(
+        'OPTIMIZE_ROW_COUNT_MISMATCH',
+        `${table}: bin ${bin.id} (${bin.partition || 'unpartitioned'}) read ${rows} rows from ${bin.files.length} files whose stats say ${bin.inputRows}; nothing of it was committed`,
+        { details: { table, version: snapshot.version, bin: bin.id, rows, expected: bin.inputRows } },
+      );
+    }
+    progress.binsDone++;
+    progress.filesDone += bin.files.length;
+    progress.bytesDone += bin.inputBytes;
+    report();
+    return { bin, adds, rows, finishedAt: performance.now() };
+  };
+  /** Decodes and re-encodes a bin's files into one output file (its add, none without rows). */
+  const rewriteFiles = async (
+    scan: ScanPlan,
+    output: RewriteOutput,
+    advance: (rows: number) => void,
+  ): Promise<AddAction[]> => {
     const background = options.background ? await backgroundWorker() : undefined;
     const writer = background
       ? undefined
@@ -296,15 +321,16 @@ export async function executeOptimize(
         ...(options.prefetch !== undefined ? { prefetch: options.prefetch } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       };
-      let stats: string | undefined;
       if (!writer) {
         // The background worker reads, encodes and uploads the whole file.
         const add = await background!.rewrite(store, scan, layout, output, {
           ...scanOptions,
           onRows: advance,
         });
-        adds = add ? [{ ...add, modificationTime: now() }] : [];
-      } else if (offload) {
+        return add ? [{ ...add, modificationTime: now() }] : [];
+      }
+      let stats: string | undefined;
+      if (offload) {
         // Decoded, conformed and shaped on the worker; this thread only encodes.
         const chunks = offload.scan(store, scan, layout, scanOptions);
         for (;;) {
@@ -324,31 +350,12 @@ export async function executeOptimize(
           await options.pace?.();
         }
       }
-      if (writer) {
-        const add = await writer.close(stats);
-        adds = add ? [add] : [];
-      }
+      const add = await writer.close(stats);
+      return add ? [add] : [];
     } catch (err) {
       await writer?.abort().catch(() => {});
       throw err;
-    } finally {
-      running.delete(bin.id);
     }
-    return finishBin(bin, adds, rows);
-  };
-  const finishBin = (bin: OptimizeBin, adds: AddAction[], rows: number): BinOutput => {
-    if (bin.inputRows !== undefined && rows !== bin.inputRows) {
-      throw new WeirError(
-        'OPTIMIZE_ROW_COUNT_MISMATCH',
-        `${table}: bin ${bin.id} (${bin.partition || 'unpartitioned'}) read ${rows} rows from ${bin.files.length} files whose stats say ${bin.inputRows}; nothing of it was committed`,
-        { details: { table, version: snapshot.version, bin: bin.id, rows, expected: bin.inputRows } },
-      );
-    }
-    progress.binsDone++;
-    progress.filesDone += bin.files.length;
-    progress.bytesDone += bin.inputBytes;
-    report();
-    return { bin, adds, rows, finishedAt: performance.now() };
   };
 
   let current = snapshot;

@@ -48,7 +48,7 @@ async function input(store: MemoryStore, key: string, from: number, rows: number
       nullCount: { id: 0, s: 0 },
     }),
   };
-  return { add, key, partitionValues: new Map() };
+  return { add, key, partitionValues: new Map(), numRecords: rows };
 }
 
 const options = { minRowGroupBytes: 0, now: () => 1 };
@@ -109,7 +109,7 @@ describe('stitchBin', () => {
     const store = new MemoryStore();
     const a = await input(store, 'a.parquet', 0, 10);
     const b = await input(store, 'b.parquet', 10, 10);
-    const lying = { ...b, add: { ...b.add, stats: JSON.stringify({ numRecords: 11 }) } };
+    const lying = { ...b, add: { ...b.add, stats: JSON.stringify({ numRecords: 11 }) }, numRecords: 11 };
     await expect(stitchBin(store, [a, lying], layout, 'out/', {}, options)).rejects.toMatchObject({
       code: 'CORRUPT_DATA_FILE',
       message: expect.stringContaining('b.parquet holds 10 rows, its add says 11'),

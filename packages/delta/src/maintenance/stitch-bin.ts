@@ -18,6 +18,7 @@ import { type ObjectStore, WeirError } from '@weir/storage';
 import PQueue from 'p-queue';
 import { parseStats, serializeStats } from '../actions/codec.js';
 import type { AddAction } from '../actions/types.js';
+import { statsColumns } from '../log/checkpoint-schema.js';
 import {
   footerCodec,
   footerRows,
@@ -29,7 +30,6 @@ import {
 } from '../parquet/stitch.js';
 import type { ScanFile } from '../scan/scan-plan.js';
 import { physicalSchema } from '../schema/column-mapping.js';
-import type { StructType } from '../schema/types.js';
 import { dataFileName, encodeAddPath } from '../write/data-file-path.js';
 import type { ParquetCompression } from '../write/parquet-file.js';
 import type { FileLayout } from './compaction-writer.js';
@@ -67,21 +67,10 @@ async function readFooter(store: ObjectStore, file: ScanFile, signal?: AbortSign
   return again;
 }
 
-const CODEC_NAMES = new Map<number, ParquetCompression>([
-  [PARQUET_CODECS.zstd, 'zstd'],
-  [PARQUET_CODECS.snappy, 'snappy'],
-  [PARQUET_CODECS.uncompressed, 'uncompressed'],
-]);
-
-/** The data columns' physical schema: what stats JSON and data files are keyed by. */
-function statsColumns(layout: FileLayout): StructType {
-  const partition = new Set(layout.partitionColumns);
-  const data: StructType = {
-    type: 'struct',
-    fields: layout.schema.fields.filter((f) => !partition.has(f.name)),
-  };
-  return physicalSchema(data, layout.columnMapping);
-}
+/** Codec names by Parquet codec id: the codecs Weir writes. */
+const CODEC_NAMES = new Map<number, ParquetCompression>(
+  Object.entries(PARQUET_CODECS).map(([name, id]) => [id, name as ParquetCompression]),
+);
 
 /**
  * Stitches `files` (one bin, one partition) into one file under `directory`; the add to commit,
@@ -118,22 +107,21 @@ export async function stitchBin(
   }
   if (refusal) return { refused: refusal };
 
-  const stitcher = new ParquetStitcher();
   const rowsPerFile = footers.map(footerRows);
   files.forEach((f, i) => {
-    const logged = f.add.stats === undefined ? undefined : parseStats(f.add.stats)?.numRecords;
-    if (logged !== undefined && logged !== rowsPerFile[i]) {
+    if (f.numRecords !== undefined && f.numRecords !== rowsPerFile[i]) {
       throw new WeirError(
         'CORRUPT_DATA_FILE',
-        `${layout.table}: ${f.key} holds ${rowsPerFile[i]} rows, its add says ${logged}`,
-        { details: { table: layout.table, file: f.key, rows: rowsPerFile[i], numRecords: logged } },
+        `${layout.table}: ${f.key} holds ${rowsPerFile[i]} rows, its add says ${f.numRecords}`,
+        { details: { table: layout.table, file: f.key, rows: rowsPerFile[i], numRecords: f.numRecords } },
       );
     }
   });
 
   const codecName = CODEC_NAMES.get(footerCodec(footers[0]!) ?? -1);
   if (!options.compression && !codecName) return { refused: 'the inputs use a codec Weir does not write' };
-  const key = directory + dataFileName(options.compression ?? codecName ?? 'zstd');
+  const key = directory + dataFileName((options.compression ?? codecName)!);
+  const stitcher = new ParquetStitcher();
   async function* chunks(): AsyncGenerator<Uint8Array> {
     yield stitcher.head();
     for (let i = 0; i < files.length; i++) {
@@ -146,9 +134,14 @@ export async function stitchBin(
   }
   await store.put(key, chunks(), { chunksOwned: true });
   const rows = stitcher.rows;
+  // Keyed like the stats a rewrite would collect: the table's stats columns, physical names.
+  const columns = physicalSchema(
+    statsColumns(layout.schema, layout.partitionColumns, layout.configuration),
+    layout.columnMapping,
+  );
   const stats = mergeFileStats(
     files.map((f) => parseStats(f.add.stats)),
-    statsColumns(layout),
+    columns,
     rows,
   );
   return {

@@ -120,7 +120,8 @@ export function footerRows(footer: ParquetFooter): number {
 
 /** The codec id (Parquet's CompressionCodec) of the file's first column chunk. */
 export function footerCodec(footer: ParquetFooter): number | undefined {
-  const chunk = rowGroups(footer.meta)[0] && columns(rowGroups(footer.meta)[0]!)[0];
+  const group = rowGroups(footer.meta)[0];
+  const chunk = group && columns(group)[0];
   const meta = chunk && getStruct(chunk, CC.meta);
   const codec = meta && getInt(meta, CMD.codec);
   return codec === undefined ? undefined : Number(codec);

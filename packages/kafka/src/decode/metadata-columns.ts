@@ -59,7 +59,11 @@ export function parseMetadataColumns(names: readonly string[]): MetadataColumn[]
 }
 
 export function metadataFields(columns: readonly MetadataColumn[], prefix: string): StructField[] {
-  return columns.map((c) => ({ name: `${prefix}${c}`, ...TYPES[c], metadata: {} }));
+  return nameMetadataColumns(columns, prefix).map(({ column, name }) => ({
+    name,
+    ...TYPES[column],
+    metadata: {},
+  }));
 }
 
 /** A metadata column and the name of its table column. */
