@@ -8,8 +8,8 @@
  * removed afterwards.
  *
  * - `results.weir`: `optimize(store)` with its defaults (plan, 2 bins at a time on p-queue,
- *   executeScan on a decode worker thread -> one streamed zstd file per bin encoded on the main
- *   thread (dataChange=false), group commits, inline
+ *   executeScan on a decode worker thread -> one streamed zstd file per bin encoded on the encode
+ *   pool's worker (dataChange=false), group commits, inline
  *   checkpoint) on a LocalStore, each run in a fresh process (lib/optimize-child.ts) so that its
  *   peak RSS (`process.resourceUsage().maxRSS`) is Weir's alone; the time and CPU are of
  *   `optimize()` only. Input MB/s = input file bytes / s. Between runs the table is reset
@@ -23,6 +23,11 @@
  *   the median of the per-pair ratios (each pair ran back to back); `ratio.bestRun` compares the
  *   fastest runs; `ratio.cpu` = DuckDB CPU time / Weir CPU time (steadier on a loaded machine,
  *   but blind to DuckDB's parallelism). Peak RSS target: < 1 GiB.
+ * - `results.codecFloor` (lib/codec-floor-child.ts, a fresh process): the CPU parquet-wasm itself
+ *   spends decoding every input file and encoding its rows (ZSTD, the cheapest of several writer
+ *   configurations), with nothing else around it. `ratio.codecCeiling` = DuckDB's median time /
+ *   (that CPU / cores): the best ratio any compaction through parquet-wasm could reach on this
+ *   machine, with its codec work spread perfectly over every core and all else free.
  * Invariants: each Weir run is checked to hold every input row once (count and sum(id) of the
  * output files read back by DuckDB); DuckDB's output is checked the same way.
  */
@@ -33,6 +38,7 @@ import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadSnapshot, type OptimizeMetrics } from '@weir/delta';
 import { LocalStore } from '@weir/storage';
+import type { Floor } from './lib/codec-floor-child.js';
 import {
   buildSyntheticTable,
   makeTempDir,
@@ -98,13 +104,13 @@ interface WeirRun {
   commits: number;
 }
 
-/** One OPTIMIZE in a fresh process (lib/optimize-child.ts): its own time, CPU and memory. */
-function weirRunInChild(tableDir: string): Promise<WeirRun> {
+/** Runs a bench/lib script in a fresh process; resolves to the JSON of its last stdout line. */
+function childJson<T>(script: string, args: string[]): Promise<T> {
   const here = path.dirname(fileURLToPath(import.meta.url));
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--conditions=@weir/source', '--import', 'tsx', path.join(here, 'lib/optimize-child.ts'), tableDir],
+      ['--conditions=@weir/source', '--import', 'tsx', path.join(here, 'lib', script), ...args],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
@@ -114,10 +120,15 @@ function weirRunInChild(tableDir: string): Promise<WeirRun> {
     child.on('error', reject);
     child.on('close', (code) => {
       const line = out.trim().split('\n').at(-1) ?? '';
-      if (code !== 0 || !line.startsWith('{')) reject(new Error(`optimize child exited ${code}: ${out}`));
-      else resolve(JSON.parse(line) as WeirRun);
+      if (code !== 0 || !line.startsWith('{')) reject(new Error(`${script} exited ${code}: ${out}`));
+      else resolve(JSON.parse(line) as T);
     });
   });
+}
+
+/** One OPTIMIZE in a fresh process (lib/optimize-child.ts): its own time, CPU and memory. */
+function weirRunInChild(tableDir: string): Promise<WeirRun> {
+  return childJson<WeirRun>('optimize-child.ts', [tableDir]);
 }
 
 async function run(ctx: BenchContext): Promise<BenchResult> {
@@ -205,6 +216,10 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
     }
   }
   await check([out], 'DuckDB output');
+  // What parquet-wasm alone needs to decode these files and encode their rows (fresh process,
+  // one thread): no compaction on it can beat this CPU spread over every core.
+  ctx.log('codec floor: parquet-wasm decode of every input file + encode of its rows (fresh process)');
+  const floor = await childJson<Floor>('codec-floor-child.ts', [tableDir, ...table.files.map((f) => f.path)]);
   const medianOf = <T extends { ms: number }>(xs: T[]) =>
     [...xs].sort((a, b) => a.ms - b.ms)[Math.ceil(xs.length / 2) - 1]!;
   const weir = { medianMs: medianOf(runs).ms, samplesMs: runs.map((r) => r.ms), median: medianOf(runs) };
@@ -222,8 +237,14 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
   // Ratio of each alternating pair, then the median: both runs of a pair saw about the same load.
   const pairRatios = runs.map((r, i) => duckRuns[i]!.ms / r.ms).sort((a, b) => a - b);
   const pairRatio = pairRatios[Math.ceil(pairRatios.length / 2) - 1]!;
+  // The best ratio any compaction through parquet-wasm could reach here: its codec CPU spread
+  // perfectly over every core, and nothing else (reading, stats, commits) costing anything.
+  const codecCeiling = duck.medianMs / (floor.floorCpuMs / threads);
   ctx.log(
     `weir ${round(weirMbPerSec, 1)} MB/s, duckdb ${round(duckMbPerSec, 1)} MB/s, ratio ${round(ratio, 3)} (target >= ${TARGET_RATIO}); peak RSS ${round(peakRss / 1024 ** 2, 0)} MiB`,
+  );
+  ctx.log(
+    `codec floor: decode ${round(floor.decodeCpuMs / 1000, 2)} s + encode (${floor.cheapestEncode}) ${round(floor.encode[floor.cheapestEncode]!.cpuMs / 1000, 2)} s of CPU; ceiling ratio on ${threads} cores ${round(codecCeiling, 3)}`,
   );
   return {
     params: {
@@ -256,6 +277,11 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
         baselineRssBytes: weir.median.baselineRssBytes,
         peakRssUnderLimit: peakRss < RSS_LIMIT,
       },
+      codecFloor: {
+        method:
+          'fresh process, one thread: pw.readParquet of every input file (freed at once), then its rows as 65,536-row batches already in WebAssembly memory through transformParquetStream (ZSTD) with each writer configuration; floorCpuMs = decode + the cheapest encode',
+        ...roundFloor(floor),
+      },
     },
     reference: {
       duckdb: {
@@ -274,7 +300,25 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
       pairedMedian: round(pairRatio, 3),
       bestRun: round(bestRun, 3),
       cpu: round(cpuRatio, 3),
+      codecCeiling: round(codecCeiling, 3),
     },
+  };
+}
+
+function roundFloor(floor: Floor) {
+  const encode = Object.fromEntries(
+    Object.entries(floor.encode).map(([k, v]) => [
+      k,
+      { ms: round(v.ms, 1), cpuMs: round(v.cpuMs, 1), bytes: v.bytes },
+    ]),
+  );
+  return {
+    rows: floor.rows,
+    decodeMs: round(floor.decodeMs, 1),
+    decodeCpuMs: round(floor.decodeCpuMs, 1),
+    encode,
+    cheapestEncode: floor.cheapestEncode,
+    floorCpuMs: round(floor.floorCpuMs, 1),
   };
 }
 

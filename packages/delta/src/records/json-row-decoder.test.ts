@@ -71,9 +71,10 @@ function compare(
   inputs: readonly Uint8Array[],
   options: RecordBatchBuilderOptions = {},
   set?: (i: number) => Record<string, unknown> | undefined,
+  schema: StructType = SCHEMA,
 ): { fast: number; outcomes: Outcome[] } {
-  const fastBuilder = new RecordBatchBuilder(SCHEMA, options);
-  const slowBuilder = new RecordBatchBuilder(SCHEMA, options);
+  const fastBuilder = new RecordBatchBuilder(schema, options);
+  const slowBuilder = new RecordBatchBuilder(schema, options);
   let fast = 0;
   const outcomes: Outcome[] = [];
   inputs.forEach((bytes, i) => {
@@ -248,6 +249,40 @@ describe('RecordBatchBuilder.tryAppendJson', () => {
       const rows = outcomes.filter((o) => 'taken' in o).length;
       expect(fast).toBeGreaterThan(rows * 0.6);
       expect(outcomes.length - rows).toBeGreaterThan(1000);
+    }
+  });
+
+  it('matches keys in place only when they are exactly the expected name', () => {
+    // Names that prefix each other, and names that a key can only spell with escapes.
+    const schema: StructType = {
+      type: 'struct',
+      fields: [
+        f('i', { type: 'long' }),
+        f('id', { type: 'long' }),
+        f('a"b', { type: 'string' }),
+        f('c\\d', { type: 'string' }),
+        f('tab\tname', { type: 'string' }),
+      ],
+    };
+    const lines = [
+      '{"i":1,"id":2}',
+      '{"id":2,"i":1}',
+      '{"i":1,"i\\u0064":5}', // "id" spelled with an escape
+      '{"i\\u0064":5,"i":1}',
+      '{"a\\"b":"x","c\\\\d":"y","tab\\tname":"z"}',
+      '{"i":1,"idx":3}', // "id" followed by more characters: an unknown field
+      '{"i":1,"id":2,"id":3}',
+      '{"i":1,"i":2}',
+      '{"i":1,"i',
+      // Invalid JSON whose raw key bytes equal a name: must not be taken in place.
+      '{"id":1,"a"b":"x"}',
+      '{"a\\"b":"x","c\\d":"y"}',
+      '{"a\\"b":"x","c\\\\d":"y","tab\tname":"z"}',
+    ];
+    for (const ignoreUnknownFields of [false, true]) {
+      const { fast, outcomes } = compare(lines.map(bytesOf), { ignoreUnknownFields }, undefined, schema);
+      expect(outcomes.slice(0, 5).every((o) => 'taken' in o)).toBe(true);
+      expect(fast).toBeGreaterThanOrEqual(5);
     }
   });
 

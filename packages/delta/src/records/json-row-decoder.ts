@@ -71,6 +71,11 @@ function isSimpleEscape(c: number): boolean {
 export class JsonRowDecoder {
   private readonly fieldIndex = new Map<string, number>();
   private readonly nameBytes: Uint8Array[];
+  /**
+   * Per field: whether its name's bytes can be matched in place (printable ASCII, no quote or
+   * backslash), so a key equal to it is found without scanning the key as a string first.
+   */
+  private readonly plainName: boolean[];
   /** Per field: its Utf8 builder when it is one (the byte-copy shortcut). */
   private readonly utf8: (Utf8Builder | undefined)[];
   /** Per field: the stamp of the last record that gave it a value. */
@@ -97,6 +102,9 @@ export class JsonRowDecoder {
       this.fieldIndex.set(name, k);
     });
     this.nameBytes = names.map((name) => encoder.encode(name));
+    this.plainName = this.nameBytes.map((bytes) =>
+      bytes.every((c) => c >= 0x20 && c < 0x7f && c !== QUOTE && c !== BACKSLASH),
+    );
     this.utf8 = children.map((c) => (c instanceof Utf8Builder ? c : undefined));
     this.seen = new Int32Array(names.length);
     this.setBy = new Int32Array(names.length);
@@ -141,15 +149,26 @@ export class JsonRowDecoder {
       let next = 0;
       for (;;) {
         if (p >= end || b[p] !== QUOTE) return false;
-        const close = this.string(p);
-        if (close < 0) return false;
-        const flags = this.flags;
+        let close = next < children.length ? this.expectedKeyClose(next, p + 1) : -1;
         let k: number;
-        if ((flags & ESCAPED) === 0 && next < children.length && this.keyIs(next, p + 1, close)) k = next;
+        if (close >= 0) k = next;
         else {
-          const key =
-            flags === 0 ? b.toString('latin1', p + 1, close) : this.stringValue(p + 1, close, flags);
-          k = this.fieldIndex.get(key) ?? -1;
+          close = this.string(p);
+          if (close < 0) return false;
+          const flags = this.flags;
+          // A plain name that did not match in place is not this key; others are compared here.
+          if (
+            (flags & ESCAPED) === 0 &&
+            next < children.length &&
+            !this.plainName[next] &&
+            this.keyIs(next, p + 1, close)
+          )
+            k = next;
+          else {
+            const key =
+              flags === 0 ? b.toString('latin1', p + 1, close) : this.stringValue(p + 1, close, flags);
+            k = this.fieldIndex.get(key) ?? -1;
+          }
         }
         p = this.ws(close + 1);
         if (p >= end || b[p] !== COLON) return false;
@@ -191,6 +210,22 @@ export class JsonRowDecoder {
       p++;
     }
     return p;
+  }
+
+  /**
+   * When the key whose characters start at `start` is field k's name (and that name can be
+   * matched in place), the index of its closing quote; else -1. The name holds no quote or
+   * backslash, so the first quote after its bytes closes the key.
+   */
+  private expectedKeyClose(k: number, start: number): number {
+    if (!this.plainName[k]) return -1;
+    const name = this.nameBytes[k]!;
+    const n = name.length;
+    const close = start + n;
+    const b = this.buf;
+    if (close >= this.end || b[close] !== QUOTE) return -1;
+    for (let i = 0; i < n; i++) if (b[start + i] !== name[i]) return -1;
+    return close;
   }
 
   private keyIs(k: number, start: number, close: number): boolean {
