@@ -111,6 +111,50 @@ describe('Kafka ingest (kafkajs, library API)', () => {
     }
   });
 
+  it('compacts small epoch files in the background and logs each compaction with its duration', async () => {
+    const topic = 'orders-compacted';
+    const kafka = kafkajs(suite.broker);
+    await createTopic(kafka, topic, 1);
+    const table = newTable();
+    const events: IngestEvent[] = [];
+    const ingest = await Ingest.start(
+      options(topic, table, {
+        logger: (e) => events.push(e),
+        // Tiny files are rewritten (stitching needs larger row groups); 4 of them are enough.
+        autoCompaction: { minSmallFiles: 4, background: false },
+      }),
+    );
+    // Rounds far apart, so each lands in an epoch (a file) of its own.
+    for (let round = 0; round < 6; round++) {
+      await produce(
+        kafka,
+        topic,
+        Array.from({ length: 50 }, (_, i) => JSON.stringify(order(round * 50 + i))),
+        { partitions: 1 },
+      );
+      await waitFor(
+        `round ${round} in the table`,
+        async () => (await storedTotal(table, `g-${topic}`, topic)) === (round + 1) * 50,
+        60_000,
+      );
+    }
+    await waitFor('a compaction logged', () => events.some((e) => e.event === 'compacted'), 60_000);
+    await ingest.stop();
+    await ingest.done;
+    const compacted = events.filter((e) => e.event === 'compacted');
+    for (const e of compacted) {
+      expect(e).toMatchObject({ filesAdded: 1, binsStitched: 0 });
+      if (e.event !== 'compacted') continue;
+      expect(e.filesRemoved).toBeGreaterThanOrEqual(4);
+      expect(e.durationMs).toBeGreaterThanOrEqual(0);
+      expect(Number.isInteger(e.durationMs)).toBe(true);
+    }
+    const snapshot = await loadSnapshot(table);
+    expect(snapshot.files().length).toBeLessThan(6);
+    const rows = await tableRows(table);
+    expect(exactlyOnceProblems(rows, perPartition(300, 1))).toEqual([]);
+  });
+
   it('resumes from the table, not from Kafka group offsets that fell behind it', async () => {
     const topic = 'orders-stale-group';
     const kafka = kafkajs(suite.broker);

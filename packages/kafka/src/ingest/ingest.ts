@@ -238,6 +238,8 @@ export class Ingest {
             version: c.version,
             filesRemoved: c.removedFiles,
             filesAdded: c.addedFiles,
+            durationMs: Math.round(r.metrics.durationMs),
+            binsStitched: r.metrics.binsStitched,
           });
       },
     });

@@ -102,7 +102,16 @@ export type IngestEvent =
   | { event: 'dead-letter'; topic: string; partition: number; offset: number; code: string; error: string }
   | { event: 'offset-gap'; partition: string; expected: number; first: number }
   | { event: 'recovering'; reason: string; code: string }
-  | { event: 'compacted'; version: number; filesRemoved: number; filesAdded: number }
+  | {
+      event: 'compacted';
+      version: number;
+      filesRemoved: number;
+      filesAdded: number;
+      /** Of the whole compaction run this commit belongs to. */
+      durationMs: number;
+      /** Bins of that run whose row groups were copied instead of rewritten. */
+      binsStitched: number;
+    }
   | { event: 'background-error'; what: string; code: string; message: string }
   | { event: 'stopping'; reason: string }
   | { event: 'stop-timeout'; waitingFor: 'fetching' | 'committing' | 'leaving' }
