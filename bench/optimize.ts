@@ -279,7 +279,7 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
       },
       codecFloor: {
         method:
-          'fresh process, one thread: pw.readParquet of every input file (freed at once), then its rows as 65,536-row batches already in WebAssembly memory through transformParquetStream (ZSTD) with each writer configuration; floorCpuMs = decode + the cheapest encode',
+          'fresh process, one thread: pw.readParquet of every input file (freed at once), then its rows, coalesced as the Weir encoder does (about 65,536 rows) and already in WebAssembly memory, through transformParquetStream (ZSTD) with each writer configuration; floorCpuMs = decode + the cheapest encode',
         ...roundFloor(floor),
       },
     },

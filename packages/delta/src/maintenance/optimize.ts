@@ -244,7 +244,6 @@ export async function executeOptimize(
   const encodePool = sharedEncodePool(workers);
   m.encodeWorkers = encodePool?.size ?? 0;
   m.decodeWorkers = offload ? 1 : 0;
-  m.background = false;
   const rewriteBin = async (bin: OptimizeBin): Promise<BinOutput> => {
     const scan: ScanPlan = {
       ...base,

@@ -219,13 +219,9 @@ export class JsonRowDecoder {
    */
   private expectedKeyClose(k: number, start: number): number {
     if (!this.plainName[k]) return -1;
-    const name = this.nameBytes[k]!;
-    const n = name.length;
-    const close = start + n;
-    const b = this.buf;
-    if (close >= this.end || b[close] !== QUOTE) return -1;
-    for (let i = 0; i < n; i++) if (b[start + i] !== name[i]) return -1;
-    return close;
+    const close = start + this.nameBytes[k]!.length;
+    if (close >= this.end || this.buf[close] !== QUOTE) return -1;
+    return this.keyIs(k, start, close) ? close : -1;
   }
 
   private keyIs(k: number, start: number, close: number): boolean {
