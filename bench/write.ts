@@ -26,6 +26,8 @@
  *   run over the first quarter of the file instead of a full warm-up run.
  * - `arrow` / `arrowInThread` / `arrowPartitioned`: the same batches built beforehand (untimed);
  *   only `writeTable` (default encode workers / `encodeWorkers: 0` / partitioned).
+ *   `arrowTwoEncoders`: `encodeWorkers: 2`, so the one file's row groups are encoded as parts
+ *   on both workers at once and stitched (parted-encoding.ts).
  * Each is the median of RUNS timed runs after 1 warm-up (quick: variants whose code an earlier
  * variant warmed up skip it). Besides wall time, each run's process CPU time is measured (all
  * threads: main, workers, libuv, DuckDB's); on a shared, loaded machine the CPU-time ratios are
@@ -33,7 +35,10 @@
  * An instrumented pass (internal modules, one file, unpartitioned) splits the NDJSON path into
  * read, decode (split + JSON -> columns), conform, stats, Arrow IPC hand-off, Parquet encode
  * (parquet-wasm), upload (fsync'd put) and commit, and encodes the same file with the Parquet
- * dictionary limited to string columns or off (`encodeAlternatives`).
+ * dictionary limited to string columns or off (`encodeAlternatives`). `floor`: the CPU of
+ * V8's JSON.parse over every line and of one pass over every byte, beside the cheapest encode;
+ * `ratio.ndjsonCeiling*` = DuckDB's time / ((that parse + that encode) / 2 threads), what any
+ * NDJSON write through parquet-wasm could reach if nothing else cost anything.
  *
  * DuckDB reference: `SET threads=2; COPY (SELECT * FROM read_json(file, columns={explicit
  * types})) TO out.parquet (FORMAT parquet, COMPRESSION zstd)`, and the partitioned analogue
@@ -44,7 +49,7 @@
  * are read back by DuckDB and compared (count, sum(amount), count of non-null lat, distinct
  * countries), so both sides wrote the same data.
  */
-import { closeSync, createReadStream, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -252,6 +257,62 @@ function arrowBytes(batches: readonly RecordBatch[]): number {
   let n = 0;
   for (const b of batches) for (const c of b.data.children) n += c.byteLength;
   return n;
+}
+
+/**
+ * What parsing the input costs at the least in this runtime, on one thread (CPU ms, median of
+ * RUNS over the whole file read into memory): V8's JSON.parse of every line (objects built and
+ * dropped), and a loop that reads every byte once. With the cheapest Parquet encode of the
+ * same rows (`split.encodeAlternatives`, parquet-wasm alone) they bound what any NDJSON write
+ * through parquet-wasm can reach here.
+ */
+interface ParseFloor {
+  method: string;
+  jsonParseCpuMs: number;
+  byteScanCpuMs: number;
+  encodeCpuMs: number;
+}
+
+function parseFloor(file: string, split: JsonObject): ParseFloor {
+  const bytes = readFileSync(file);
+  const cpuOf = (fn: () => number): number => {
+    const samples: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      const start = process.cpuUsage();
+      if (fn() < 0) throw new Error('unreachable');
+      const used = process.cpuUsage(start);
+      samples.push((used.user + used.system) / 1000);
+    }
+    return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
+  };
+  const jsonParseCpuMs = cpuOf(() => {
+    let ids = 0;
+    for (let p = 0; p < bytes.length; ) {
+      const end = bytes.indexOf(0x0a, p);
+      const stop = end < 0 ? bytes.length : end;
+      ids += (JSON.parse(bytes.toString('latin1', p, stop)) as { id: number }).id;
+      p = stop + 1;
+    }
+    return ids;
+  });
+  const byteScanCpuMs = cpuOf(() => {
+    let quotes = 0;
+    for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0x22) quotes++;
+    return quotes;
+  });
+  const alternatives = split.encodeAlternatives as Record<string, JsonLike>;
+  const encodeCpuMs = Math.min(
+    ...Object.values(alternatives)
+      .filter((v): v is JsonObject => typeof v === 'object' && v !== null && 'cpuMs' in v)
+      .map((v) => v.cpuMs as number),
+  );
+  return {
+    method:
+      'one thread, file in memory: JSON.parse of each line (latin1 text; values dropped), a loop reading each byte once, and the cheapest pw.writeParquet of encodeAlternatives',
+    jsonParseCpuMs: round(jsonParseCpuMs, 1),
+    byteScanCpuMs: round(byteScanCpuMs, 1),
+    encodeCpuMs: round(encodeCpuMs, 1),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -853,6 +914,13 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
     (dir) => weirWrite(dir, batches, []),
     { arrowBytes: batchBytes },
   );
+  const arrowTwoEncoders = await weir(
+    'arrowTwoEncoders',
+    `as arrow, with writeTable encodeWorkers: ${DUCKDB_THREADS} (as many as DuckDB's threads): the file's row groups (16 MiB of Arrow each) encoded as parts on both workers and stitched into one file`,
+    quickWarmup,
+    (dir) => weirWrite(dir, batches, [], DUCKDB_THREADS),
+    { arrowBytes: batchBytes, encodeWorkers: DUCKDB_THREADS },
+  );
   const arrowInThread = await weir(
     'arrowInThread',
     'as arrow, with writeTable encodeWorkers: 0',
@@ -872,6 +940,8 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
   ctx.log('weir instrumented pass (read / decode / conform / stats / encode / upload / commit)');
   const splitDir = dirs.next();
   const split = await weirSplit(splitDir, file);
+
+  const floor = parseFloor(file, split);
 
   // DuckDB, 2 threads, same file.
   const instance = await DuckDBInstance.create(':memory:', { threads: String(DUCKDB_THREADS) });
@@ -925,6 +995,7 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
     ndjsonPartitioned: wall(ndjsonPart, duckdbPart),
     ndjsonWorkers: wall(ndjsonWorkers, duckdb),
     arrow: wall(arrow, duckdb),
+    arrowTwoEncoders: wall(arrowTwoEncoders, duckdb),
     arrowInThread: wall(arrowInThread, duckdb),
     arrowPartitioned: wall(arrowPart, duckdbPart),
     ndjsonBestRun: round(Math.min(...duckdb.samplesMs) / Math.min(...ndjson.samplesMs)),
@@ -933,6 +1004,16 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
     ndjsonInThreadCpu: cpu(ndjsonInThread, duckdb),
     ndjsonWorkersCpu: cpu(ndjsonWorkers, duckdb),
     arrowCpu: cpu(arrow, duckdb),
+    arrowTwoEncodersCpu: cpu(arrowTwoEncoders, duckdb),
+    // The most an NDJSON write could reach with DuckDB's threads perfectly busy, if parsing cost
+    // no more than V8's JSON.parse (or than reading every byte once) and encoding no more than
+    // parquet-wasm alone, with no column building, stats, IO or GC: see `floor`.
+    ndjsonCeilingJsonParse: round(
+      duckdb.medianMs / ((floor.jsonParseCpuMs + floor.encodeCpuMs) / DUCKDB_THREADS),
+    ),
+    ndjsonCeilingByteScan: round(
+      duckdb.medianMs / ((floor.byteScanCpuMs + floor.encodeCpuMs) / DUCKDB_THREADS),
+    ),
     arrowInThreadCpu: cpu(arrowInThread, duckdb),
   };
   ctx.log(`ratios vs duckdb (target ${TARGET_RATIO}): ${JSON.stringify(ratio)}`);
@@ -961,6 +1042,7 @@ async function run(ctx: BenchContext): Promise<BenchResult> {
     results: {
       ...results,
       split,
+      floor: { ...floor },
       processMaxRssBytes: processMaxRssBytes(),
       /** The machine is shared: the 1/5/15-minute load averages when the bench ended. */
       loadAverageAtEnd: os.loadavg().map((x) => round(x, 2)),

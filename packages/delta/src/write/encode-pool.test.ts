@@ -170,6 +170,65 @@ describe('EncodePool', () => {
     expect(rows.map((r) => r.id)).toEqual(Array.from({ length: 120_000 }, (_, i) => i));
   });
 
+  it('with two workers a file is encoded as parts on both and stitched into the same bytes', async () => {
+    const input = [batch(0, 50_000), batch(50_000, 50_000), batch(100_000, 20_000)];
+    const rowGroups = { maxRowGroupRows: 25_000, compressionRatio: 0.3 };
+    const p = pool(2);
+    const store = new RecordingStore('memory://parts');
+    const w1 = new DataFileWriter(store, options({ encodePool: p, ...rowGroups }));
+    let busiest = 0;
+    for (const b of input) {
+      await w1.write(b);
+      busiest = Math.max(busiest, p.openSessions);
+    }
+    const adds1 = await w1.close();
+    // One session per 25,000-row part: five parts, several open at once.
+    expect(p.sessionsOpened).toBe(5);
+    expect(busiest).toBeGreaterThanOrEqual(2);
+    expect(p.openSessions).toBe(0);
+    expect(store.puts[0]).toMatchObject({ streamed: true, options: { chunksOwned: true } });
+
+    const inThread = new MemoryStore('memory://whole');
+    const w2 = new DataFileWriter(inThread, options({ encodeWorkers: 0, ...rowGroups }));
+    for (const b of input) await w2.write(b);
+    const adds2 = await w2.close();
+
+    expect(adds1.map((a) => [a.size, a.stats])).toEqual(adds2.map((a) => [a.size, a.stats]));
+    const [a] = await parquetObjects(store);
+    const [b] = await parquetObjects(inThread);
+    expect(Buffer.from(a!).equals(Buffer.from(b!))).toBe(true);
+    expect(await parquetRowGroups(a!)).toEqual([25_000, 25_000, 25_000, 25_000, 20_000]);
+    const rows = readParquetTable(a!).batches.flatMap((x) => batchToJsonRows(x));
+    expect(rows.map((r) => r.id)).toEqual(Array.from({ length: 120_000 }, (_, i) => i));
+  });
+
+  it('a worker that dies under a parted file fails it with PARQUET_WRITE_FAILED; abort leaves no part open', async () => {
+    const p = pool(2);
+    const store = new MemoryStore();
+    const w = new DataFileWriter(
+      store,
+      options({ encodePool: p, maxRowGroupRows: 20_000, compressionRatio: 0.3 }),
+    );
+    await w.write(batch(0, 70_000));
+    expect(p.openSessions).toBeGreaterThan(0);
+    await p.close();
+    const err = await w.close().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'PARQUET_WRITE_FAILED', details: { table: 'memory://t' } });
+    expect(await parquetObjects(store)).toEqual([]);
+    await w.abort();
+
+    const q = pool(2);
+    const w2 = new DataFileWriter(
+      store,
+      options({ encodePool: q, maxRowGroupRows: 20_000, compressionRatio: 0.3 }),
+    );
+    await w2.write(batch(0, 70_000));
+    expect(q.sessionsOpened).toBeGreaterThan(1);
+    await w2.abort();
+    expect(q.openSessions).toBe(0);
+    expect(await parquetObjects(store)).toEqual([]);
+  });
+
   it('a streamed file goes to the store as owned chunks while it is encoded', async () => {
     const p = pool();
     const store = new RecordingStore('memory://s');
