@@ -14,7 +14,7 @@ import { type DataType as ArrowDataType, makeData } from 'apache-arrow';
 import type { DataType, DecimalType } from '../schema/types.js';
 import { type AnyData, ColumnBuilder, grow, type KeyIdentity } from './column-builder.js';
 import { coerceBoolean, coerceDecimal, coerceFloat, coerceLong, coerceSmallInt } from './scalar-coercion.js';
-import { coerceDate, coerceTimestamp } from './temporal-coercion.js';
+import { coerceDate, coerceTimestamp, fastTimestampBytes } from './temporal-coercion.js';
 
 const TWO_32 = 4_294_967_296;
 
@@ -246,6 +246,17 @@ export class TimestampBuilder extends WordsBuilder {
 
   appendValue(v: unknown): void {
     this.write(coerceTimestamp(v, this.type, this.ntz, this.factor));
+  }
+
+  /**
+   * Appends the timestamp text whose UTF-8 is bytes [start, end) of src (no escapes): the
+   * common ISO forms are read in place, any other text goes through `append` as a string, so
+   * the result or error is exactly `append`'s.
+   */
+  appendText(src: Buffer, start: number, end: number): void {
+    const micros = fastTimestampBytes(src, start, end, this.ntz);
+    if (Number.isNaN(micros)) this.append(src.toString('utf8', start, end));
+    else this.write(micros || 0);
   }
 }
 

@@ -1,6 +1,7 @@
 import { type RecordBatch, Table, tableToIPC } from 'apache-arrow';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { DataType, StructField, StructType } from '../schema/types.js';
+import { TimestampBuilder } from './fixed-width-builders.js';
 import { RecordBatchBuilder, type RecordBatchBuilderOptions } from './record-batch-builder.js';
 
 const f = (name: string, type: DataType, nullable = true): StructField => ({
@@ -249,6 +250,51 @@ describe('RecordBatchBuilder.tryAppendJson', () => {
       const rows = outcomes.filter((o) => 'taken' in o).length;
       expect(fast).toBeGreaterThan(rows * 0.6);
       expect(outcomes.length - rows).toBeGreaterThan(1000);
+    }
+  });
+
+  it('reads timestamp texts in place with the results and errors of append', () => {
+    const schema: StructType = {
+      type: 'struct',
+      fields: [f('ts', { type: 'timestamp' }), f('wall', { type: 'timestamp_ntz' })],
+    };
+    const inPlace = [
+      '2024-01-02T03:04:05.123456Z',
+      '2024-01-02t03:04:05z',
+      '2024-01-02 03:04:05.1+05:30',
+      '1969-12-31T23:59:59.999999999-08:00',
+      '2024-02-29T00:00:00Z',
+    ];
+    const elsewhere = [
+      '2024-01-02', // a date: midnight UTC, by the full parser
+      '2024-01-02T03:04:05.1234567890Z', // ten fraction digits
+      '2023-02-29T00:00:00Z', // no such day
+      '2024-13-01T00:00:00Z',
+      '2024-01-02T24:00:00Z',
+      '2024-01-02T03:04:05+5:30',
+      '99999-01-01T00:00:00Z',
+      'soon',
+      '',
+    ];
+    const lines = [
+      ...inPlace.map((t) => `{"ts":"${t}","wall":"${t.replace(/[zZ]$|[+-]\d\d:\d\d$/, '')}"}`),
+      ...elsewhere.map((t) => `{"ts":"${t}"}`),
+      // A zone is an error for timestamp_ntz, whichever path reads it.
+      '{"wall":"2024-01-02T03:04:05Z"}',
+      '{"wall":"2024-01-02T03:04:05+01:00"}',
+    ];
+    const slowCalls = vi.spyOn(TimestampBuilder.prototype, 'appendValue');
+    try {
+      const { outcomes } = compare(lines.map(bytesOf), {}, undefined, schema);
+      expect(outcomes.filter((o) => 'error' in o).length).toBeGreaterThan(5);
+      // The fast path ran append's coercion only for the texts outside the ISO forms it reads
+      // (twice for a refused record: once by the fast path, once by the fallback), never for
+      // the in-place ones.
+      const seen = slowCalls.mock.calls.map((c) => c[0]);
+      for (const t of inPlace) expect(seen.filter((v) => v === t)).toHaveLength(1);
+      for (const t of elsewhere) expect(seen.filter((v) => v === t).length).toBeGreaterThanOrEqual(2);
+    } finally {
+      slowCalls.mockRestore();
     }
   });
 

@@ -12,8 +12,10 @@
  *   a power of ten up to 22, one correctly rounded operation — or else `Number()` of its text; a
  *   string with escapes by `JSON.parse` of its text, with other non-ASCII bytes by a fatal UTF-8
  *   decoder; an object or array by `JSON.parse` of its bytes) and goes to the same column
- *   builder's `append`, so coercion and its errors are the builders' own. The one shortcut past
- *   `append` is an ASCII string without escapes into a Utf8 column: its bytes are its UTF-8.
+ *   builder's `append`, so coercion and its errors are the builders' own. The shortcuts past
+ *   `append` take an ASCII string without escapes: into a Utf8 column its bytes are its UTF-8;
+ *   into a timestamp column the builder reads the common ISO forms in place and hands any other
+ *   text to `append`.
  * - It refuses (`decode` returns false, or a builder throws) whatever it does not settle on its
  *   own: invalid JSON or invalid UTF-8 anywhere in the record (skipped values are validated too),
  *   a root that is not an object, a duplicate key, an unknown key when unknown keys are errors,
@@ -23,6 +25,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { ColumnBuilder } from './column-builder.js';
+import { TimestampBuilder } from './fixed-width-builders.js';
 import { Utf8Builder } from './var-width-builders.js';
 
 /** Exact powers of ten as doubles (10^22 is the largest exact one). */
@@ -78,6 +81,8 @@ export class JsonRowDecoder {
   private readonly plainName: boolean[];
   /** Per field: its Utf8 builder when it is one (the byte-copy shortcut). */
   private readonly utf8: (Utf8Builder | undefined)[];
+  /** Per field: its timestamp builder when it is one (text parsed in place). */
+  private readonly timestamps: (TimestampBuilder | undefined)[];
   /** Per field: the stamp of the last record that gave it a value. */
   private readonly seen: Int32Array;
   /** Per field: the stamp of the last record whose `set` gave it its value. */
@@ -106,6 +111,7 @@ export class JsonRowDecoder {
       bytes.every((c) => c >= 0x20 && c < 0x7f && c !== QUOTE && c !== BACKSLASH),
     );
     this.utf8 = children.map((c) => (c instanceof Utf8Builder ? c : undefined));
+    this.timestamps = children.map((c) => (c instanceof TimestampBuilder ? c : undefined));
     this.seen = new Int32Array(names.length);
     this.setBy = new Int32Array(names.length);
   }
@@ -244,12 +250,19 @@ export class JsonRowDecoder {
       const close = this.string(p);
       if (close < 0) return -1;
       const flags = this.flags;
-      const utf8 = this.utf8[k];
-      if (flags === 0 && utf8 !== undefined) utf8.appendUtf8(b, p + 1, close);
-      else
-        child.append(
-          flags === 0 ? b.toString('latin1', p + 1, close) : this.stringValue(p + 1, close, flags),
-        );
+      if (flags === 0) {
+        const utf8 = this.utf8[k];
+        if (utf8 !== undefined) {
+          utf8.appendUtf8(b, p + 1, close);
+          return close + 1;
+        }
+        const timestamp = this.timestamps[k];
+        if (timestamp !== undefined) {
+          timestamp.appendText(b, p + 1, close);
+          return close + 1;
+        }
+      }
+      child.append(flags === 0 ? b.toString('latin1', p + 1, close) : this.stringValue(p + 1, close, flags));
       return close + 1;
     }
     if (c === 0x2d || isDigit(c)) {

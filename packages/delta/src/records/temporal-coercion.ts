@@ -15,7 +15,8 @@
  * does). Results outside Date32 / int64 are errors.
  *
  * Results are numbers when within ±(2^53-1), else bigints; the common ISO forms are parsed
- * without regex or BigInt (`fastTimestamp`), everything else by the shared text parsers of
+ * without regex or BigInt (`fastTimestamp`, over UTF-8 bytes: `fastTimestampBytes` reads a
+ * JSON decoder's bytes in place), everything else by the shared text parsers of
  * schema/partition-values.ts, so both paths accept and refuse exactly the same texts.
  */
 import { daysFromCivil, parseDateText, parseTimestampText, utcMicros } from '../schema/partition-values.js';
@@ -35,21 +36,35 @@ function daysInMonth(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
-function digit(s: string, i: number): number {
-  const d = s.charCodeAt(i) - 48;
+function digit(b: Uint8Array, i: number): number {
+  const d = b[i]! - 48;
   return d >= 0 && d <= 9 ? d : Number.NaN;
 }
 
-function two(s: string, i: number): number {
-  return digit(s, i) * 10 + digit(s, i + 1);
+function two(b: Uint8Array, i: number): number {
+  return digit(b, i) * 10 + digit(b, i + 1);
 }
 
-/** Days of a 'YYYY-MM-DD' prefix (4-digit year) of s; NaN when it is not one. */
-function fastDays(s: string): number {
-  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return Number.NaN;
-  const year = two(s, 0) * 100 + two(s, 2);
-  const month = two(s, 5);
-  const day = two(s, 8);
+/** Longer texts are never in a fast form. */
+const MAX_FAST_TEXT = 40;
+const scratch = new Uint8Array(MAX_FAST_TEXT * 3);
+const encoder = new TextEncoder();
+
+/**
+ * The UTF-8 bytes of a short text in `scratch` (their count), or -1. Non-ASCII characters
+ * become bytes >= 0x80, which no fast form accepts, so a text is judged on its own characters.
+ */
+function scratchBytes(s: string): number {
+  if (s.length > MAX_FAST_TEXT) return -1;
+  return encoder.encodeInto(s, scratch).written;
+}
+
+/** Days of a 'YYYY-MM-DD' prefix (4-digit year) of bytes at p; NaN when it is not one. */
+function fastDays(b: Uint8Array, p: number): number {
+  if (b[p + 4] !== 45 || b[p + 7] !== 45) return Number.NaN;
+  const year = two(b, p) * 100 + two(b, p + 2);
+  const month = two(b, p + 5);
+  const day = two(b, p + 8);
   if (!(month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month))) return Number.NaN;
   return daysFromCivil(year, month, day);
 }
@@ -59,22 +74,27 @@ function fastDays(s: string): number {
  * clock); NaN for any other text, a zone when `ntz`, or a value far from the epoch.
  */
 export function fastTimestamp(s: string, ntz: boolean): number {
-  const n = s.length;
-  if (n < 19) return Number.NaN;
-  const sep = s.charCodeAt(10);
-  if ((sep !== 84 && sep !== 32 && sep !== 116) || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58)
+  const n = scratchBytes(s);
+  return n < 0 ? Number.NaN : fastTimestampBytes(scratch, 0, n, ntz);
+}
+
+/** `fastTimestamp` of the text in bytes [start, end) (its UTF-8), read in place. */
+export function fastTimestampBytes(b: Uint8Array, start: number, end: number, ntz: boolean): number {
+  if (end - start < 19) return Number.NaN;
+  const sep = b[start + 10];
+  if ((sep !== 84 && sep !== 32 && sep !== 116) || b[start + 13] !== 58 || b[start + 16] !== 58)
     return Number.NaN;
-  const days = fastDays(s);
-  const hour = two(s, 11);
-  const minute = two(s, 14);
-  const second = two(s, 17);
+  const days = fastDays(b, start);
+  const hour = two(b, start + 11);
+  const minute = two(b, start + 14);
+  const second = two(b, start + 17);
   if (!(hour <= 23 && minute <= 59 && second <= 59)) return Number.NaN;
-  let i = 19;
+  let i = start + 19;
   let fraction = 0;
-  if (i < n && s.charCodeAt(i) === 46) {
+  if (i < end && b[i] === 46) {
     let digits = 0;
-    for (i++; i < n; i++) {
-      const d = digit(s, i);
+    for (i++; i < end; i++) {
+      const d = digit(b, i);
       if (Number.isNaN(d)) break;
       if (digits < 6) fraction = fraction * 10 + d;
       digits++;
@@ -83,13 +103,13 @@ export function fastTimestamp(s: string, ntz: boolean): number {
     for (let k = digits; k < 6; k++) fraction *= 10;
   }
   let offsetMinutes = 0;
-  if (i < n) {
+  if (i < end) {
     if (ntz) return Number.NaN;
-    const c = s.charCodeAt(i);
-    if ((c === 90 || c === 122) && i + 1 === n) offsetMinutes = 0;
-    else if ((c === 43 || c === 45) && i + 6 === n && s.charCodeAt(i + 3) === 58) {
-      const oh = two(s, i + 1);
-      const om = two(s, i + 4);
+    const c = b[i];
+    if ((c === 90 || c === 122) && i + 1 === end) offsetMinutes = 0;
+    else if ((c === 43 || c === 45) && i + 6 === end && b[i + 3] === 58) {
+      const oh = two(b, i + 1);
+      const om = two(b, i + 4);
       if (!(oh <= 18 && om <= 59)) return Number.NaN;
       offsetMinutes = (c === 45 ? -1 : 1) * (oh * 60 + om);
     } else return Number.NaN;
@@ -108,7 +128,7 @@ function floorDiv(a: bigint, b: bigint): bigint {
 export function coerceDate(v: unknown, type: DataType): number {
   let days: number;
   if (typeof v === 'string') {
-    days = v.length === 10 ? fastDays(v) : Number.NaN;
+    days = v.length === 10 && scratchBytes(v) === 10 ? fastDays(scratch, 0) : Number.NaN;
     if (Number.isNaN(days)) {
       const parsed = parseDateText(v);
       if (parsed !== undefined) days = parsed;
