@@ -47,16 +47,20 @@ function two(b: Uint8Array, i: number): number {
 
 /** Longer texts are never in a fast form. */
 const MAX_FAST_TEXT = 40;
-const scratch = new Uint8Array(MAX_FAST_TEXT * 3);
-const encoder = new TextEncoder();
+const scratch = new Uint8Array(MAX_FAST_TEXT);
 
 /**
- * The UTF-8 bytes of a short text in `scratch` (their count), or -1. Non-ASCII characters
- * become bytes >= 0x80, which no fast form accepts, so a text is judged on its own characters.
+ * A short text's characters as bytes in `scratch` (their count), or -1. A character past ASCII
+ * becomes 0xff, which no fast form accepts, so a text is judged on its own characters.
  */
 function scratchBytes(s: string): number {
-  if (s.length > MAX_FAST_TEXT) return -1;
-  return encoder.encodeInto(s, scratch).written;
+  const n = s.length;
+  if (n > MAX_FAST_TEXT) return -1;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    scratch[i] = c < 0x80 ? c : 0xff;
+  }
+  return n;
 }
 
 /** Days of a 'YYYY-MM-DD' prefix (4-digit year) of bytes at p; NaN when it is not one. */
