@@ -84,7 +84,7 @@ import {
   type JsonObject,
   round,
 } from './lib/result.js';
-import { PeakRssSampler, processMaxRssBytes, repeatMedian, startTimer } from './lib/timing.js';
+import { median, PeakRssSampler, processMaxRssBytes, repeatMedian, startTimer } from './lib/timing.js';
 
 const FULL = { rows: 1_000_000 };
 const QUICK = { rows: 200_000 };
@@ -275,15 +275,16 @@ interface ParseFloor {
 
 function parseFloor(file: string, split: JsonObject): ParseFloor {
   const bytes = readFileSync(file);
+  // `fn` returns what it computed, kept in `sink`, so that no loop is optimized away.
+  let sink = 0;
   const cpuOf = (fn: () => number): number => {
     const samples: number[] = [];
     for (let r = 0; r < RUNS; r++) {
-      const start = process.cpuUsage();
-      if (fn() < 0) throw new Error('unreachable');
-      const used = process.cpuUsage(start);
-      samples.push((used.user + used.system) / 1000);
+      const start = cpuNowMs();
+      sink += fn();
+      samples.push(cpuNowMs() - start);
     }
-    return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
+    return median(samples);
   };
   const jsonParseCpuMs = cpuOf(() => {
     let ids = 0;
@@ -306,6 +307,7 @@ function parseFloor(file: string, split: JsonObject): ParseFloor {
       .filter((v): v is JsonObject => typeof v === 'object' && v !== null && 'cpuMs' in v)
       .map((v) => v.cpuMs as number),
   );
+  if (!Number.isFinite(sink)) throw new Error('write: the parse floor computed nothing');
   return {
     method:
       'one thread, file in memory: JSON.parse of each line (latin1 text; values dropped), a loop reading each byte once, and the cheapest pw.writeParquet of encodeAlternatives',

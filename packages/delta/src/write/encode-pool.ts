@@ -45,7 +45,8 @@ export type FromEncoder =
 const MAX_IN_FLIGHT = 2;
 const START_TIMEOUT_MS = 30_000;
 
-function encodeFailed(context: ParquetFileContext, reason: string, cause?: unknown): WeirError {
+/** PARQUET_WRITE_FAILED for one data file (its table and file in the message and details). */
+export function encodeFailed(context: ParquetFileContext, reason: string, cause?: unknown): WeirError {
   return new WeirError(
     'PARQUET_WRITE_FAILED',
     `${context.table}: cannot encode data file ${context.file}: ${reason}`,

@@ -19,20 +19,12 @@
 import { WeirError } from '@weir/storage';
 import type { RecordBatch } from 'apache-arrow';
 import { type ParquetFooter, ParquetStitcher, parseParquetFooter, stitchRefusal } from '../parquet/stitch.js';
-import type { EncodePool, EncodeSession } from './encode-pool.js';
+import { type EncodePool, type EncodeSession, encodeFailed } from './encode-pool.js';
 import type { EncodeSettings, ParquetFileContext } from './parquet-file.js';
 
 interface Part {
   session: EncodeSession;
   bytes: Promise<Uint8Array>;
-}
-
-function encodeFailed(context: ParquetFileContext, reason: string, cause?: unknown): WeirError {
-  return new WeirError(
-    'PARQUET_WRITE_FAILED',
-    `${context.table}: cannot encode data file ${context.file}: ${reason}`,
-    { ...(cause !== undefined ? { cause } : {}), details: { ...context } },
-  );
 }
 
 export class PartedEncoding {
@@ -62,11 +54,6 @@ export class PartedEncoding {
     if (!first) return undefined;
     const partRows = pool.size > 1 ? settings.maxRowGroupRows : Number.POSITIVE_INFINITY;
     return new PartedEncoding(pool, context, settings, partRows, first);
-  }
-
-  /** Parts started so far (observability, tests). */
-  get parts(): number {
-    return this.done.length + 1;
   }
 
   /** Hands rows (under the data file's schema) to the encoders, cutting a part at each boundary. */
