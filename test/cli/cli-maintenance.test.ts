@@ -118,6 +118,21 @@ describe('weir optimize', () => {
     );
   });
 
+  it('--encode-workers sets the encoding threads (0: on the main thread); --json reports them', async () => {
+    const table = await smallFiles(3);
+    const before = parseNdjson(await ok(['scan', table]));
+    const r = JSON.parse(await ok(['optimize', table, '--encode-workers', '0', '--json']));
+    expect(r).toMatchObject({ filesBefore: 6, filesAfter: 2, encodeWorkers: 0 });
+    const byId = (rows: Record<string, unknown>[]) => [...rows].sort((a, b) => Number(a.id) - Number(b.id));
+    expect(byId(parseNdjson(await ok(['scan', table])))).toEqual(byId(before));
+    const other = await smallFiles(3);
+    const two = JSON.parse(await ok(['optimize', other, '--encode-workers', '2', '--json']));
+    expect(two).toMatchObject({ filesAfter: 2, encodeWorkers: 2 });
+    expect(await fails(['optimize', other, '--encode-workers', 'two'])).toMatch(
+      /--encode-workers must be a non-negative integer, got two/,
+    );
+  });
+
   it('--dry-run lists the bins and changes nothing', async () => {
     const table = await smallFiles(3);
     const out = await ok(['optimize', table, '--dry-run']);

@@ -517,6 +517,29 @@ describe('weir write NDJSON', () => {
       /not a size: big/,
     );
   });
+
+  it('--encode-workers: on the main thread (0) or on two workers, the same rows', async () => {
+    const rows = Array.from({ length: 30_000 }, (_, i) => ({
+      id: i,
+      text: `row ${i} ${'y'.repeat(i % 40)}`,
+    }));
+    const input = ndjson('workers.ndjson', rows);
+    const scans: unknown[][] = [];
+    for (const workers of ['0', '2']) {
+      const table = newTable();
+      const r = JSON.parse(
+        await ok(['write', table, '--input', input, '--infer-schema', '--encode-workers', workers, '--json']),
+      );
+      expect(r.rows).toBe(30_000);
+      const scanned = parseNdjson(await ok(['scan', table])) as { id: number }[];
+      scans.push([...scanned].sort((a, b) => Number(a.id) - Number(b.id)));
+    }
+    expect(scans[0]).toHaveLength(30_000);
+    expect(scans[1]).toEqual(scans[0]);
+    expect(await fails(['write', newTable(), '--input', input, '--encode-workers', '-1'])).toMatch(
+      /--encode-workers must be a non-negative integer, got -1/,
+    );
+  });
 });
 
 describe('weir write CSV', () => {

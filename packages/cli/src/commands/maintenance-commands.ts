@@ -22,6 +22,7 @@ import type { Command } from 'commander';
 import { type CliContext, write } from '../context.js';
 import { formatBytes, parseBytes } from '../format/bytes.js';
 import { createWorkProgressBar } from '../format/work-progress.js';
+import { ENCODE_WORKERS_HELP, parseNonNegativeInt } from './read-commands.js';
 
 function parsePositiveSize(name: string) {
   return (text: string): number => {
@@ -57,6 +58,7 @@ interface OptimizeCliOptions {
   maxBytes?: number;
   concurrency?: number;
   stitchMinRowGroup?: number;
+  encodeWorkers?: number;
   dryRun?: boolean;
   json?: boolean;
 }
@@ -93,6 +95,7 @@ function optimizeSummary(table: string, r: OptimizeResult) {
           })),
         }
       : {}),
+    ...(r.dryRun ? {} : { encodeWorkers: m.encodeWorkers, decodeWorkers: m.decodeWorkers }),
     durationMs: Math.round(m.durationMs),
   };
 }
@@ -109,6 +112,7 @@ async function runOptimize(ctx: CliContext, table: string, opts: OptimizeCliOpti
       ...(opts.maxBytes !== undefined ? { maxBytesPerRun: opts.maxBytes } : {}),
       ...(opts.concurrency !== undefined ? { maxConcurrentBins: opts.concurrency } : {}),
       ...(opts.stitchMinRowGroup !== undefined ? { stitchMinRowGroupBytes: opts.stitchMinRowGroup } : {}),
+      ...(opts.encodeWorkers !== undefined ? { encodeWorkers: opts.encodeWorkers } : {}),
       ...(opts.dryRun ? { dryRun: true } : {}),
       onProgress: (p) => {
         bar ??= createWorkProgressBar(ctx.io, {
@@ -315,6 +319,7 @@ export function registerMaintenanceCommands(program: Command, ctx: CliContext): 
       "copy the inputs' row groups into the output instead of rewriting them when they average at least this size, e.g. 1MB (fast; keeps their row groups)",
       parseBytes,
     )
+    .option('--encode-workers <n>', ENCODE_WORKERS_HELP, parseNonNegativeInt('--encode-workers'))
     .option('--dry-run', 'show what would be compacted; change nothing')
     .option('--json', 'print the result as JSON')
     .action((table: string, opts: OptimizeCliOptions) => runOptimize(ctx, table, opts));

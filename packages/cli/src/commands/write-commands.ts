@@ -30,7 +30,7 @@ import { createProgressBar } from '../format/progress.js';
 import { type InputFile, inputFormatOf, openInput } from '../input/input-readers.js';
 import { INFER_SAMPLE_RECORDS, resolveRecordSchema } from '../input/input-schema.js';
 import { loadSchemaArg } from '../input/schema-arg.js';
-import { parseNonNegativeInt } from './read-commands.js';
+import { ENCODE_WORKERS_HELP, parseNonNegativeInt } from './read-commands.js';
 
 type Compression = NonNullable<WriteOptions['compression']>;
 
@@ -105,6 +105,7 @@ interface WriteCliOptions {
   ignoreUnknownFields?: boolean;
   compression?: Compression;
   targetFileSize?: number;
+  encodeWorkers?: number;
   appId?: string;
   appVersion?: number;
   json?: boolean;
@@ -225,6 +226,7 @@ async function runWrite(ctx: CliContext, table: string, opts: WriteCliOptions): 
         ...(opts.mergeSchema ? { mergeSchema: true } : {}),
         ...(opts.compression ? { compression: opts.compression } : {}),
         ...(opts.targetFileSize !== undefined ? { targetFileSize: opts.targetFileSize } : {}),
+        ...(opts.encodeWorkers !== undefined ? { encodeWorkers: opts.encodeWorkers } : {}),
         ...(opts.appId !== undefined && opts.appVersion !== undefined
           ? { appTransaction: { appId: opts.appId, version: opts.appVersion } }
           : {}),
@@ -342,6 +344,7 @@ export function registerWriteCommands(program: Command, ctx: CliContext): void {
     .option('--ignore-unknown-fields', 'NDJSON/CSV: drop fields that are not in the schema')
     .option('--compression <codec>', 'zstd, snappy or uncompressed', parseCompression)
     .option('--target-file-size <size>', 'target data file size, e.g. 128MB', parseTargetFileSize)
+    .option('--encode-workers <n>', ENCODE_WORKERS_HELP, parseNonNegativeInt('--encode-workers'))
     .option('--app-id <id>', 'exactly-once: the writing application (with --app-version)')
     .option(
       '--app-version <n>',
