@@ -62,6 +62,9 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** How long joining the group is retried when the client loses its connection meanwhile. */
+const STARTUP_RETRY_MS = 60_000;
+
 export class Ingest {
   /** Resolves when stopped gracefully; rejects with the error that failed the ingest. */
   readonly done: Promise<void>;
@@ -168,19 +171,7 @@ export class Ingest {
       }
     }
     if (!this.inference) await this.openSink();
-    this.consumer = createConsumer({
-      kafka: o.kafka,
-      client: this.client,
-      groupId: this.groupId,
-      topics: o.topics,
-      resetPolicy: o.resetPolicy ?? 'earliest',
-    });
-    await this.consumer.start({
-      onAssign: (tps) => this.serial(() => this.assign(tps)),
-      onRevoke: (tps) => this.serial(() => this.revoke(tps)),
-      onBatch: (batch) => this.serial(() => this.onBatch(batch)),
-      onCrash: (err) => void this.fail(err),
-    });
+    await this.startConsumer();
     this.state = 'running';
     this.log({
       event: 'started',
@@ -190,6 +181,56 @@ export class Ingest {
       client: this.client,
       mode: this.mode,
     });
+  }
+
+  /**
+   * Connects and joins the group. A connection the client gives up on while joining (a broker
+   * restarting under it: "Closed connection") is retried with a fresh client until
+   * STARTUP_RETRY_MS have passed; then, or for a failure the client calls final, it is a typed
+   * error naming the brokers, never an internal one.
+   */
+  private async startConsumer(): Promise<void> {
+    const o = this.options;
+    const deadline = Date.now() + STARTUP_RETRY_MS;
+    for (let attempt = 0; ; attempt++) {
+      const consumer = createConsumer({
+        kafka: o.kafka,
+        client: this.client,
+        groupId: this.groupId,
+        topics: o.topics,
+        resetPolicy: o.resetPolicy ?? 'earliest',
+      });
+      this.consumer = consumer;
+      try {
+        await consumer.start({
+          onAssign: (tps) => this.serial(() => this.assign(tps)),
+          onRevoke: (tps) => this.serial(() => this.revoke(tps)),
+          onBatch: (batch) => this.serial(() => this.onBatch(batch)),
+          onCrash: (err) => void this.fail(err),
+        });
+        return;
+      } catch (err) {
+        await consumer.disconnect().catch(() => {});
+        if (err instanceof WeirError) throw err;
+        // kafkajs gives up on its own retries with KafkaJSNumberOfRetriesExceeded (not retriable
+        // to it); a broker that is restarting can still come back within this deadline.
+        const e = err as { retriable?: unknown; name?: unknown } | null;
+        const retriable = e?.retriable === true || e?.name === 'KafkaJSNumberOfRetriesExceeded';
+        if (!retriable || Date.now() >= deadline) {
+          const brokers = o.kafka.brokers.join(',');
+          throw new WeirError(
+            'KAFKA_UNAVAILABLE',
+            `${brokers}: could not join consumer group ${this.groupId} (${attempt + 1} attempt${attempt === 0 ? '' : 's'}): ${err instanceof Error ? err.message : String(err)}`,
+            {
+              cause: err,
+              retryable: retriable,
+              details: { brokers: o.kafka.brokers, groupId: this.groupId },
+            },
+          );
+        }
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 200 * 2 ** attempt)));
+      }
+    }
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
