@@ -220,7 +220,7 @@ export class Ingest {
           const brokers = o.kafka.brokers.join(',');
           throw new WeirError(
             'KAFKA_UNAVAILABLE',
-            `${brokers}: could not join consumer group ${this.groupId} (${attempt + 1} attempt${attempt === 0 ? '' : 's'}): ${err instanceof Error ? err.message : String(err)}`,
+            `${brokers}: could not join consumer group ${this.groupId} (${attempt + 1} attempt${attempt === 0 ? '' : 's'}): ${errorText(err)}`,
             {
               cause: err,
               retryable: retriable,
