@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import path from 'node:path';
 import { LocalStore } from '@weir/storage';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +24,18 @@ import {
 } from './support.js';
 
 const suite = useKafkaSuite();
+
+/** A loopback port nothing listens on (bound, then closed). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 describe('weir ingest (the command)', () => {
   it('explains itself and refuses bad usage with one line', () => {
@@ -143,6 +156,32 @@ describe('weir ingest (the command)', () => {
     const described = await admin.describeGroups(['cli-group']);
     await admin.disconnect();
     expect(described.groups[0]!.members).toEqual([]);
+  });
+
+  it('a SIGTERM while the brokers cannot be reached stops it cleanly (exit 0) before it starts', async () => {
+    const dir = suite.dir('weir-cli-ingest-');
+    const unreachable = await freePort();
+    const p = startIngestProcess([
+      '--brokers',
+      `127.0.0.1:${unreachable}`,
+      '--topic',
+      'nowhere',
+      '--table',
+      path.join(dir, 'table'),
+      '--schema',
+      writeSchemaFile(dir, ORDER_SCHEMA),
+    ]);
+    await waitFor('the table is created', () => p.events.some((e) => e.event === 'table-created'), 30_000);
+    await new Promise((r) => setTimeout(r, 1000)); // inside the client's connection retries
+    p.child.kill('SIGTERM');
+    const exit = await p.exited;
+    expect(exit, p.stderr()).toEqual({ code: 0, signal: null });
+    expect(p.events.some((e) => e.event === 'started')).toBe(false);
+    expect(p.events.at(-1)).toMatchObject({
+      event: 'stopped',
+      reason: 'received SIGTERM',
+      beforeStart: true,
+    });
   });
 
   it('shows a live status line on a terminal', async () => {

@@ -9,6 +9,7 @@
  * once (nothing committed is lost: uncommitted messages are re-read by the next run).
  */
 import { Ingest, type IngestEvent, type IngestOptions, serveEndpoints } from '@weir/kafka';
+import { isWeirError } from '@weir/storage';
 import type { Command } from 'commander';
 import { type CliContext, write } from '../context.js';
 import { createStatusLine, statusFieldsOf } from '../format/status-line.js';
@@ -85,6 +86,8 @@ export function registerIngestCommand(program: Command, ctx: CliContext): void {
       const table = ctx.openStore(s.table);
       const deadLetter = s.deadLetter !== undefined ? ctx.openStore(s.deadLetter) : undefined;
       const status = createStatusLine(ctx.io, 'ingest');
+      // A signal while still connecting ends the start (a broker that is down is not waited out).
+      const startAbort = new AbortController();
       const logLine = (record: Record<string, unknown>) => {
         if (!status)
           ctx.io.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
@@ -115,6 +118,7 @@ export function registerIngestCommand(program: Command, ctx: CliContext): void {
         autoCompaction: s.autoCompaction,
         shutdownTimeoutMs: s.shutdownTimeoutMs,
         logger,
+        signal: startAbort.signal,
       };
       // Signals are handled from the start: a SIGTERM while connecting still stops gracefully.
       let ingest: Ingest | undefined;
@@ -124,6 +128,7 @@ export function registerIngestCommand(program: Command, ctx: CliContext): void {
         signals++;
         if (signals > 1) process.exit(130);
         stopReason = `received ${sig}`;
+        startAbort.abort();
         void ingest?.stop(stopReason);
       };
       process.on('SIGINT', onSignal);
@@ -134,6 +139,11 @@ export function registerIngestCommand(program: Command, ctx: CliContext): void {
         status?.stop();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+        // Stopped by a signal before it joined: nothing was consumed, so this is a clean stop.
+        if (stopReason !== undefined && isWeirError(err, 'INGEST_STOPPED')) {
+          logLine({ event: 'stopped', reason: stopReason, beforeStart: true });
+          return;
+        }
         throw err;
       }
       const running = ingest;

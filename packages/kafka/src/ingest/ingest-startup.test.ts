@@ -90,6 +90,26 @@ describe('Ingest startup', () => {
     expect(attempts).toHaveLength(1);
   });
 
+  it('an abort while retrying ends the start with INGEST_STOPPED, every client closed', async () => {
+    failures = Array.from({ length: 1000 }, () =>
+      kafkaError('KafkaJSConnectionClosedError', 'Closed connection', true),
+    );
+    const controller = new AbortController();
+    const starting = Ingest.start({ ...options(), signal: controller.signal }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    while (attempts.length < 2) await new Promise((r) => setTimeout(r, 10));
+    controller.abort();
+    const failed = await starting;
+    expect(failed).toMatchObject({ code: 'INGEST_STOPPED', retryable: false });
+    expect((failed as Error).message).toBe(
+      'memory://default: stopped before joining consumer group g-startup',
+    );
+    expect(attempts.length).toBeLessThan(5);
+    expect(attempts.every((a) => a.disconnected >= 1)).toBe(true);
+  });
+
   it('a WeirError from the consumer passes through unchanged', async () => {
     const unavailable = new WeirError('CLIENT_UNAVAILABLE', 'librdkafka is not installed');
     failures = [unavailable];

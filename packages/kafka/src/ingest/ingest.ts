@@ -62,6 +62,20 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Resolves after ms, or at once when the signal aborts. */
+function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 /** How long joining the group is retried when the client loses its connection meanwhile. */
 const STARTUP_RETRY_MS = 60_000;
 
@@ -192,7 +206,17 @@ export class Ingest {
   private async startConsumer(): Promise<void> {
     const o = this.options;
     const deadline = Date.now() + STARTUP_RETRY_MS;
+    const signal = o.signal;
+    const stopped = () =>
+      new WeirError(
+        'INGEST_STOPPED',
+        `${o.table.root}: stopped before joining consumer group ${this.groupId}`,
+        {
+          details: { table: o.table.root, groupId: this.groupId },
+        },
+      );
     for (let attempt = 0; ; attempt++) {
+      if (signal?.aborted) throw stopped();
       const consumer = createConsumer({
         kafka: o.kafka,
         client: this.client,
@@ -201,6 +225,9 @@ export class Ingest {
         resetPolicy: o.resetPolicy ?? 'earliest',
       });
       this.consumer = consumer;
+      // An abort while the client is connecting closes it, so its start gives up now.
+      const onAbort = () => void consumer.disconnect().catch(() => {});
+      signal?.addEventListener('abort', onAbort, { once: true });
       try {
         await consumer.start({
           onAssign: (tps) => this.serial(() => this.assign(tps)),
@@ -208,9 +235,11 @@ export class Ingest {
           onBatch: (batch) => this.serial(() => this.onBatch(batch)),
           onCrash: (err) => void this.fail(err),
         });
+        if (signal?.aborted) throw stopped(); // joined, but told to stop meanwhile
         return;
       } catch (err) {
         await consumer.disconnect().catch(() => {});
+        if (signal?.aborted) throw stopped();
         if (err instanceof WeirError) throw err;
         // kafkajs gives up on its own retries with KafkaJSNumberOfRetriesExceeded (not retriable
         // to it); a broker that is restarting can still come back within this deadline.
@@ -228,7 +257,9 @@ export class Ingest {
             },
           );
         }
-        await new Promise((r) => setTimeout(r, Math.min(5_000, 200 * 2 ** attempt)));
+        await abortableDelay(Math.min(5_000, 200 * 2 ** attempt), signal);
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
       }
     }
   }

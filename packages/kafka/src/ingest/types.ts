@@ -61,6 +61,12 @@ export interface IngestOptions {
   logger?: (event: IngestEvent) => void;
   /** How long a graceful stop may take before it gives up waiting (default 30 s). */
   shutdownTimeoutMs?: number;
+  /**
+   * Aborting it while `Ingest.start` is still connecting (a broker down or restarting) ends the
+   * start with `INGEST_STOPPED` instead of waiting out the connection retries; after the start,
+   * use `stop()`.
+   */
+  signal?: AbortSignal;
 }
 
 export type IngestState = 'starting' | 'running' | 'recovering' | 'stopping' | 'stopped' | 'failed';
