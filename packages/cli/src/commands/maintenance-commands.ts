@@ -22,7 +22,8 @@ import type { Command } from 'commander';
 import { type CliContext, write } from '../context.js';
 import { formatBytes, parseBytes } from '../format/bytes.js';
 import { createWorkProgressBar } from '../format/work-progress.js';
-import { ENCODE_WORKERS_HELP, parseNonNegativeInt } from './read-commands.js';
+import { parseNonNegativeInt } from './read-commands.js';
+import { ENCODE_WORKERS_HELP } from './write-commands.js';
 
 function parsePositiveSize(name: string) {
   return (text: string): number => {

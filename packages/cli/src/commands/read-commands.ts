@@ -23,10 +23,6 @@ import { type CliContext, write } from '../context.js';
 import { formatBytes } from '../format/bytes.js';
 import { parseRowFormat, writeRows } from '../format/rows.js';
 
-/** Help of `--encode-workers` (write, optimize). */
-export const ENCODE_WORKERS_HELP =
-  'threads that encode Parquet (default: one fewer than the cores, at most 4; 0: on the main thread). More than the default pays when reading leaves cores idle';
-
 export function parseNonNegativeInt(name: string) {
   return (text: string): number => {
     if (!/^\d+$/.test(text))

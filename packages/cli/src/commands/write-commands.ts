@@ -30,9 +30,13 @@ import { createProgressBar } from '../format/progress.js';
 import { type InputFile, inputFormatOf, openInput } from '../input/input-readers.js';
 import { INFER_SAMPLE_RECORDS, resolveRecordSchema } from '../input/input-schema.js';
 import { loadSchemaArg } from '../input/schema-arg.js';
-import { ENCODE_WORKERS_HELP, parseNonNegativeInt } from './read-commands.js';
+import { parseNonNegativeInt } from './read-commands.js';
 
 type Compression = NonNullable<WriteOptions['compression']>;
+
+/** Help of `--encode-workers` (write, optimize). */
+export const ENCODE_WORKERS_HELP =
+  'threads that encode Parquet (default: one fewer than the cores, at most 4; 0: on the main thread). More than the default pays when reading leaves cores idle';
 
 /** Commander collector for the repeatable `--property key=value`. */
 export function collectProperty(

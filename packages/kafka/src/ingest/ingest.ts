@@ -20,6 +20,7 @@
  *   arrival order, so none sees another's half-done state;
  * - Kafka group offsets are committed after table commits, for lag monitoring only.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { type OptimizeResult, type StructType, WEIR_VERSION } from '@weir/delta';
 import { WeirError } from '@weir/storage';
 import { ContinuousSink, type EpochCommitted, SinkMetrics } from '@weir/stream';
@@ -60,20 +61,6 @@ function errorCode(err: unknown): string {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-/** Resolves after ms, or at once when the signal aborts. */
-function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** How long joining the group is retried when the client loses its connection meanwhile. */
@@ -257,7 +244,8 @@ export class Ingest {
             },
           );
         }
-        await abortableDelay(Math.min(5_000, 200 * 2 ** attempt), signal);
+        // Rejects only when aborted; the loop's first check then ends the start.
+        await delay(Math.min(5_000, 200 * 2 ** attempt), undefined, signal ? { signal } : {}).catch(() => {});
       } finally {
         signal?.removeEventListener('abort', onAbort);
       }
